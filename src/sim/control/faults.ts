@@ -1,0 +1,43 @@
+/**
+ * Faults a test or a demo can switch on: the ways the real API misbehaves.
+ * Rates are probabilities per API request, drawn from the seeded generator.
+ */
+export interface FaultSettings {
+  /** Added delay before every API answer, in wall-clock ms. */
+  latencyMs: number;
+  /** Share of API requests answered 503. */
+  errorRate: number;
+  /** Share of API requests answered 429 with Retry-After. */
+  rateLimitRate: number;
+  /** Retry-After seconds sent with injected and real 429s. */
+  retryAfterSeconds: number;
+  /** Vehicles whose modem does not answer: commands fail, reads show stale data. */
+  offlineVehicles: string[];
+}
+
+export function defaultFaults(): FaultSettings {
+  return { latencyMs: 0, errorRate: 0, rateLimitRate: 0, retryAfterSeconds: 30, offlineVehicles: [] };
+}
+
+const NUMERIC: (keyof FaultSettings)[] = ['latencyMs', 'errorRate', 'rateLimitRate', 'retryAfterSeconds'];
+const RATES = new Set<keyof FaultSettings>(['errorRate', 'rateLimitRate']);
+
+/** Applies a partial update, refusing values that make no sense; returns the error text or undefined. */
+export function applyFaults(target: FaultSettings, patch: unknown): string | undefined {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return 'body must be a JSON object';
+  const next = { ...target };
+  for (const [key, value] of Object.entries(patch)) {
+    if ((NUMERIC as string[]).includes(key)) {
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return `${key} must be a non-negative number`;
+      if (RATES.has(key as keyof FaultSettings) && value > 1) return `${key} must be between 0 and 1`;
+      (next as Record<string, unknown>)[key] = value;
+    } else if (key === 'offlineVehicles') {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) return 'offlineVehicles must be an array of vehicle ids';
+      next.offlineVehicles = [...value];
+    } else {
+      return `unknown fault: ${key}`;
+    }
+  }
+  Object.assign(target, next);
+  return undefined;
+}

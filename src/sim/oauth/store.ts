@@ -1,0 +1,227 @@
+import { randomBytes } from 'node:crypto';
+import type { SimClock } from '../clock';
+
+/**
+ * What the authorization server remembers: registered apps, owners, the
+ * grants owners gave to apps, and the codes and tokens issued under them.
+ * In memory on purpose: the simulator starts clean (or from a seed) each run.
+ */
+
+export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
+
+export interface SimClient {
+  id: string;
+  secret: string;
+  name: string;
+  redirectUris: string[];
+  grants: GrantType[];
+  /** Client-credentials (fleet) apps act for this owner's vehicles with these scopes. */
+  fleetOwnerId?: string;
+  fleetScopes?: string[];
+}
+
+export interface Owner {
+  id: string;
+  email: string;
+  password: string;
+  name: string;
+}
+
+/** One app connected to one owner's account: what the Connected Apps page lists. */
+export interface Grant {
+  id: string;
+  ownerId: string;
+  clientId: string;
+  scopes: string[];
+  /** Vehicles this grant reaches; FordConnect Query grants cover exactly one. */
+  vehicleIds: string[];
+  createdAt: number;
+  lastAccessAt?: number;
+  revokedAt?: number;
+  revokedReason?: string;
+  /** Addresses this app may call from; empty means anywhere. */
+  ipAllowList: string[];
+}
+
+export interface AccessTokenRecord {
+  token: string;
+  grantId: string;
+  clientId: string;
+  ownerId: string;
+  scopes: string[];
+  issuedAt: number;
+  expiresAt: number;
+  revoked: boolean;
+}
+
+export interface RefreshTokenRecord {
+  token: string;
+  grantId: string;
+  clientId: string;
+  ownerId: string;
+  scopes: string[];
+  issuedAt: number;
+  expiresAt: number;
+  /** Set when exchanged: a second use is a replay and revokes the grant (RFC 9700 4.14.2). */
+  rotatedAt?: number;
+  revoked: boolean;
+}
+
+export interface AuthorizationCodeRecord {
+  code: string;
+  clientId: string;
+  ownerId: string;
+  scopes: string[];
+  vehicleIds: string[];
+  redirectUri: string;
+  expiresAt: number;
+  codeChallenge?: string;
+  codeChallengeMethod?: string;
+  used: boolean;
+}
+
+export interface TokenLifetimes {
+  accessTokenSeconds: number;
+  refreshTokenSeconds: number;
+  authorizationCodeSeconds: number;
+}
+
+export type TokenCheck =
+  | { ok: true; record: AccessTokenRecord; grant: Grant }
+  | { ok: false; reason: 'missing' | 'unknown' | 'expired' | 'revoked' };
+
+export function opaqueToken(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+export class OAuthStore {
+  readonly clients = new Map<string, SimClient>();
+  readonly owners = new Map<string, Owner>();
+  readonly grants = new Map<string, Grant>();
+  readonly accessTokens = new Map<string, AccessTokenRecord>();
+  readonly refreshTokens = new Map<string, RefreshTokenRecord>();
+  readonly codes = new Map<string, AuthorizationCodeRecord>();
+  private grantSeq = 0;
+
+  constructor(
+    private readonly clock: SimClock,
+    public readonly lifetimes: TokenLifetimes,
+  ) {}
+
+  addClient(client: SimClient): SimClient {
+    this.clients.set(client.id, client);
+    return client;
+  }
+
+  addOwner(owner: Owner): Owner {
+    this.owners.set(owner.id, owner);
+    return owner;
+  }
+
+  ownerByEmail(email: string): Owner | undefined {
+    const wanted = email.trim().toLowerCase();
+    return [...this.owners.values()].find((o) => o.email.toLowerCase() === wanted);
+  }
+
+  /** The live grant of an owner to an app, if any. */
+  activeGrant(ownerId: string, clientId: string): Grant | undefined {
+    return [...this.grants.values()].find((g) => g.ownerId === ownerId && g.clientId === clientId && g.revokedAt === undefined);
+  }
+
+  /** Creates the grant, or replaces the scopes and vehicles of the live one (a re-consent). */
+  upsertGrant(ownerId: string, clientId: string, scopes: string[], vehicleIds: string[]): { grant: Grant; created: boolean; addedScopes: string[] } {
+    const existing = this.activeGrant(ownerId, clientId);
+    if (existing) {
+      const addedScopes = scopes.filter((s) => !existing.scopes.includes(s));
+      existing.scopes = [...scopes];
+      existing.vehicleIds = [...vehicleIds];
+      return { grant: existing, created: false, addedScopes };
+    }
+    const grant: Grant = {
+      id: `grant-${++this.grantSeq}`,
+      ownerId,
+      clientId,
+      scopes: [...scopes],
+      vehicleIds: [...vehicleIds],
+      createdAt: this.clock.now(),
+      ipAllowList: [],
+    };
+    this.grants.set(grant.id, grant);
+    return { grant, created: true, addedScopes: [...scopes] };
+  }
+
+  grantsOfOwner(ownerId: string): Grant[] {
+    return [...this.grants.values()].filter((g) => g.ownerId === ownerId);
+  }
+
+  /** Revokes a grant and every token under it, at once. */
+  revokeGrant(grantId: string, reason: string): Grant | undefined {
+    const grant = this.grants.get(grantId);
+    if (!grant) return undefined;
+    if (grant.revokedAt === undefined) {
+      grant.revokedAt = this.clock.now();
+      grant.revokedReason = reason;
+    }
+    for (const t of this.accessTokens.values()) if (t.grantId === grantId) t.revoked = true;
+    for (const t of this.refreshTokens.values()) if (t.grantId === grantId) t.revoked = true;
+    for (const [code, c] of this.codes) if (c.ownerId === grant.ownerId && c.clientId === grant.clientId) this.codes.delete(code);
+    return grant;
+  }
+
+  issueAccessToken(grant: Grant, scopes: string[], lifetimeSeconds = this.lifetimes.accessTokenSeconds): AccessTokenRecord {
+    const now = this.clock.now();
+    const record: AccessTokenRecord = {
+      token: opaqueToken(),
+      grantId: grant.id,
+      clientId: grant.clientId,
+      ownerId: grant.ownerId,
+      scopes: [...scopes],
+      issuedAt: now,
+      expiresAt: now + lifetimeSeconds * 1000,
+      revoked: false,
+    };
+    this.accessTokens.set(record.token, record);
+    return record;
+  }
+
+  issueRefreshToken(grant: Grant, scopes: string[]): RefreshTokenRecord {
+    const now = this.clock.now();
+    const record: RefreshTokenRecord = {
+      token: opaqueToken(),
+      grantId: grant.id,
+      clientId: grant.clientId,
+      ownerId: grant.ownerId,
+      scopes: [...scopes],
+      issuedAt: now,
+      expiresAt: now + this.lifetimes.refreshTokenSeconds * 1000,
+      revoked: false,
+    };
+    this.refreshTokens.set(record.token, record);
+    return record;
+  }
+
+  /** Checks a bearer token on the simulated clock; records the grant's last access. */
+  checkAccessToken(token: string | undefined): TokenCheck {
+    if (!token) return { ok: false, reason: 'missing' };
+    const record = this.accessTokens.get(token);
+    if (!record) return { ok: false, reason: 'unknown' };
+    const grant = this.grants.get(record.grantId);
+    if (record.revoked || !grant || grant.revokedAt !== undefined) return { ok: false, reason: 'revoked' };
+    if (record.expiresAt <= this.clock.now()) return { ok: false, reason: 'expired' };
+    grant.lastAccessAt = this.clock.now();
+    return { ok: true, record, grant };
+  }
+
+  /** Fault injection: every live access token expires now, as after a long sleep. */
+  expireAllAccessTokens(): number {
+    const now = this.clock.now();
+    let count = 0;
+    for (const t of this.accessTokens.values()) {
+      if (!t.revoked && t.expiresAt > now) {
+        t.expiresAt = now;
+        count++;
+      }
+    }
+    return count;
+  }
+}

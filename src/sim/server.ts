@@ -1,0 +1,82 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type ErrorRequestHandler } from 'express';
+import cookieParser from 'cookie-parser';
+import { World } from './world';
+import { resolveOptions, type SimOptions } from './options';
+import { loginRouter } from './owner/login';
+import { oauthRouter } from './oauth/routes';
+import { fordConnectV1Router } from './surfaces/fordconnect-v1';
+import { ownerRouter } from './owner/routes';
+import { controlRouter } from './control/routes';
+
+export interface RunningSimulator {
+  /** Base URL, e.g. http://127.0.0.1:8370 */
+  url: string;
+  port: number;
+  world: World;
+  close(): Promise<void>;
+}
+
+/** The express app over a world; exported so tests can mount it however they like. */
+export function createApp(world: World): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // Trust loopback proxies only, so the IP allow-list sees the caller's address.
+  app.set('trust proxy', 'loopback');
+  app.use(cookieParser());
+  app.use(express.urlencoded({ extended: false, limit: '64kb' }));
+  app.use(express.json({ limit: '64kb', type: ['application/json', 'application/*+json'] }));
+  if (world.options.logRequests) {
+    app.use((req, res, next) => {
+      res.on('finish', () => console.log(`${req.method} ${req.path} ${res.statusCode}`));
+      next();
+    });
+  }
+  app.get('/', (_req, res) => res.redirect(302, '/owner/apps'));
+  app.use(loginRouter(world));
+  app.use(oauthRouter(world));
+  app.use(fordConnectV1Router(world));
+  app.use(ownerRouter(world));
+  app.use(controlRouter(world));
+
+  app.use((req, res) => {
+    res.status(404).json({ errorCode: '404', errorMessage: `No route for ${req.method} ${req.path}` });
+  });
+  const onError: ErrorRequestHandler = (err: { status?: number; type?: string; message?: string }, _req, res, _next) => {
+    void _next;
+    const status = typeof err.status === 'number' && err.status >= 400 && err.status < 600 ? err.status : 500;
+    const message = err.type === 'entity.parse.failed' ? 'Malformed JSON body' : status === 500 ? 'Internal server error' : (err.message ?? 'Bad request');
+    if (status === 500) console.error('ford-sim: unexpected error', err);
+    if (!res.headersSent) res.status(status).json({ errorCode: String(status), errorMessage: message });
+  };
+  app.use(onError);
+  return app;
+}
+
+/** Starts a simulator; the library entry tests and the launcher use. */
+export async function startSimulator(partial: Partial<SimOptions> = {}): Promise<RunningSimulator> {
+  const options = resolveOptions(partial);
+  const world = new World(options);
+  const server: Server = createServer(createApp(world));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
+  return {
+    url: `http://${hostForUrl}:${port}`,
+    port,
+    world,
+    close: () =>
+      new Promise<void>((resolve) => {
+        world.fleet.stop();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
