@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { startSimulator } from '../sim/server';
+import { describe as describeSimulator } from './ford-sim';
+
+/**
+ * `npm start`: the simulator plus a Node-RED of its own (user dir under the
+ * project, kit loaded from this checkout), so an owner can try everything
+ * without a Ford account. Ctrl-C stops both.
+ */
+
+const projectRoot = path.resolve(__dirname, '..', '..');
+const PACKAGE_NAME = 'node-red-contrib-ford-connect';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number');
+  return n;
+}
+
+function buildCommand(): Command {
+  return new Command('npm start')
+    .description('Runs the Ford API simulator and a Node-RED with this kit loaded.')
+    .addOption(new Option('--port <port>', 'Node-RED editor port').default(1880).env('FORD_NODE_RED_PORT').argParser(port))
+    .addOption(new Option('--sim-port <port>', 'simulator port').default(8370).env('FORD_SIM_PORT').argParser(port))
+    .addOption(new Option('--user-dir <dir>', 'Node-RED user directory').default(path.join(projectRoot, '.node-red')).env('FORD_NODE_RED_USER_DIR'))
+    .option('--time-scale <x>', 'simulated seconds per real second', '1');
+}
+
+/** Links this checkout into the user dir so Node-RED loads it as an installed module (nodes, icons, examples). */
+export function prepareUserDir(userDir: string, port: number): void {
+  fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
+  const pkgFile = path.join(userDir, 'package.json');
+  if (!fs.existsSync(pkgFile)) {
+    fs.writeFileSync(pkgFile, JSON.stringify({ name: 'ford-connect-demo', description: 'Node-RED user dir of npm start', version: '0.0.0', private: true, dependencies: { [PACKAGE_NAME]: `file:${projectRoot}` } }, null, 2));
+  }
+  const link = path.join(userDir, 'node_modules', PACKAGE_NAME);
+  let current: string | undefined;
+  try {
+    current = fs.readlinkSync(link);
+  } catch {
+    current = undefined;
+  }
+  if (current !== projectRoot) {
+    fs.rmSync(link, { recursive: true, force: true });
+    fs.symlinkSync(projectRoot, link, 'dir');
+  }
+  const settings = `// Written by npm start; edit freely, it is not overwritten.
+module.exports = {
+    uiHost: '127.0.0.1',
+    uiPort: process.env.PORT || ${port},
+    flowFile: 'flows.json',
+    logging: { console: { level: 'info', metrics: false, audit: false } },
+    editorTheme: { projects: { enabled: false }, tours: false },
+};
+`;
+  const settingsFile = path.join(userDir, 'settings.js');
+  if (!fs.existsSync(settingsFile)) fs.writeFileSync(settingsFile, settings);
+}
+
+async function main(): Promise<void> {
+  const command = buildCommand();
+  command.parse(process.argv);
+  const opts = command.opts<{ port: number; simPort: number; userDir: string; timeScale: string }>();
+  const redirectUris = [`http://127.0.0.1:${opts.port}/ford-connect/auth/callback`, `http://localhost:${opts.port}/ford-connect/auth/callback`, 'https://localhost:3000'];
+  const sim = await startSimulator({ port: opts.simPort, timeScale: Number(opts.timeScale) || 1, demoClient: { id: 'demo-client', secret: 'demo-secret', redirectUris } });
+  console.log(describeSimulator(sim));
+
+  prepareUserDir(opts.userDir, opts.port);
+  const child = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', opts.userDir, '--port', String(opts.port), '--settings', path.join(opts.userDir, 'settings.js')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, FORD_SIM_URL: sim.url },
+  });
+  console.log(`\nNode-RED editor: http://127.0.0.1:${opts.port}/  (user dir ${opts.userDir})\nPress Ctrl-C to stop both.\n`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    if (child.exitCode === null) child.kill(signal);
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  child.on('exit', (code) => {
+    void sim.close().then(() => process.exit(stopping ? 0 : (code ?? 1)));
+  });
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    const e = err as NodeJS.ErrnoException;
+    console.error(e.code === 'EADDRINUSE' ? `npm start: a port is already in use (${e.message}); choose others with --port / --sim-port` : `npm start: ${e.message ?? String(err)}`);
+    process.exit(1);
+  });
+}
