@@ -1,0 +1,302 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { AuthorizationCode, ClientCredentials, type AccessToken, type ModuleOptions } from 'simple-oauth2';
+import { parseScopeString } from '../scopes';
+import type { StoredTokens, TokenStore } from './token-store';
+
+/**
+ * Tokens for one ford-account, on simple-oauth2: authorization code + PKCE,
+ * client credentials, proactive single-flight refresh, rotation persisted at
+ * once, and a hard stop (no retry storm) when the grant is gone.
+ */
+
+export type GrantKind = 'authorization_code' | 'client_credentials';
+
+export interface TokenManagerOptions {
+  clientId: string;
+  clientSecret: string;
+  grant: GrantKind;
+  authorizeUrl: string;
+  /** Whole URL, query string included (Ford's B2C `?p=` policy). */
+  tokenUrl: string;
+  /** RFC 7009 endpoint; without one, Disconnect only forgets the tokens. */
+  revokeUrl?: string;
+  redirectUri: string;
+  /** Scopes to ask for (the ones ticked in the node, plus what the provider needs). */
+  requestScopes: string[];
+  store: TokenStore;
+  /** Refresh this long before expiry, so a request never leaves with a token about to die. */
+  refreshMarginSeconds?: number;
+  now?: () => number;
+  /** Extra authorize parameters a provider needs (Ford's `make`, `application_id`). */
+  extraAuthorizeParams?: Record<string, string>;
+}
+
+export type AuthState = 'unauthorized' | 'authorized' | 'reauth-needed';
+
+export interface PendingAuthorization {
+  url: string;
+  state: string;
+  codeVerifier: string;
+}
+
+/** An OAuth error from the provider, with its code (`invalid_grant`…) and HTTP status. */
+export class OAuthError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly httpStatus?: number,
+  ) {
+    super(message);
+    this.name = 'OAuthError';
+  }
+}
+
+/** The grant is gone (revoked, replayed or expired refresh token): only the owner can fix it. */
+export class ReauthorizationNeededError extends Error {
+  constructor(readonly reason: string) {
+    super(`re-authorization needed: ${reason}`);
+    this.name = 'ReauthorizationNeededError';
+  }
+}
+
+interface BoomLike {
+  isBoom?: boolean;
+  output?: { statusCode?: number };
+  data?: { payload?: unknown };
+  message?: string;
+  code?: string;
+}
+
+/** Turns what simple-oauth2 (Wreck/Boom) throws into an OAuthError without any secret in it. */
+export function toOAuthError(err: unknown): OAuthError {
+  const e = err as BoomLike;
+  const status = e.output?.statusCode;
+  let payload = e.data?.payload;
+  if (Buffer.isBuffer(payload)) payload = payload.toString('utf8');
+  if (typeof payload === 'string') {
+    try {
+      payload = JSON.parse(payload);
+    } catch {
+      // An HTML error page: keep only the status.
+    }
+  }
+  if (payload && typeof payload === 'object') {
+    const body = payload as { error?: unknown; error_description?: unknown };
+    if (typeof body.error === 'string') {
+      const description = typeof body.error_description === 'string' ? body.error_description : body.error;
+      return new OAuthError(body.error, description, status);
+    }
+  }
+  if (status) return new OAuthError('http_error', `the token endpoint answered HTTP ${status}`, status);
+  return new OAuthError(e.code ?? 'network_error', `the token endpoint could not be reached (${e.code ?? e.message ?? 'unknown error'})`);
+}
+
+function splitUrl(url: string): { host: string; path: string } {
+  const u = new URL(url);
+  return { host: u.origin, path: `${u.pathname}${u.search}` };
+}
+
+/** Ford's login proxy refuses a state longer than 16 characters or outside [0-9a-f]. */
+export function newState(): string {
+  return randomBytes(8).toString('hex');
+}
+
+export function pkcePair(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+export class TokenManager {
+  private tokens?: StoredTokens;
+  private reauthReason?: string;
+  private refreshing?: Promise<StoredTokens>;
+  private readonly now: () => number;
+  private readonly marginMs: number;
+
+  /** Counted for tests and the editor: how many times the provider was asked for a token. */
+  refreshCount = 0;
+
+  constructor(private readonly options: TokenManagerOptions) {
+    this.now = options.now ?? Date.now;
+    this.marginMs = (options.refreshMarginSeconds ?? 60) * 1000;
+    this.tokens = options.store.load();
+  }
+
+  get state(): AuthState {
+    if (this.reauthReason) return 'reauth-needed';
+    return this.tokens ? 'authorized' : 'unauthorized';
+  }
+
+  get reauthorizationReason(): string | undefined {
+    return this.reauthReason;
+  }
+
+  /** What the provider granted, as it named it (undefined: it did not say). */
+  get grantedScopes(): string[] | undefined {
+    return this.tokens?.grantedScopes;
+  }
+
+  get expiresAt(): number | undefined {
+    return this.tokens?.expiresAt;
+  }
+
+  get authorizedAt(): number | undefined {
+    return this.tokens?.authorizedAt;
+  }
+
+  private config(): ModuleOptions {
+    const token = splitUrl(this.options.tokenUrl);
+    const authorize = splitUrl(this.options.authorizeUrl);
+    const revoke = this.options.revokeUrl ? splitUrl(this.options.revokeUrl) : undefined;
+    return {
+      client: { id: this.options.clientId, secret: this.options.clientSecret },
+      auth: {
+        tokenHost: token.host,
+        tokenPath: token.path,
+        authorizeHost: authorize.host,
+        authorizePath: authorize.path,
+        revokePath: revoke && revoke.host === token.host ? revoke.path : undefined,
+      },
+      // Ford takes the secret in the form body.
+      options: { authorizationMethod: 'body' },
+    };
+  }
+
+  /** The URL to send the owner's browser to; keep `state` and `codeVerifier` for the callback. */
+  beginAuthorization(): PendingAuthorization {
+    const { verifier, challenge } = pkcePair();
+    const state = newState();
+    const client = new AuthorizationCode(this.config());
+    const url = client.authorizeURL({
+      redirect_uri: this.options.redirectUri,
+      scope: this.options.requestScopes,
+      state,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      ...this.options.extraAuthorizeParams,
+    } as Parameters<AuthorizationCode['authorizeURL']>[0]);
+    return { url, state, codeVerifier: verifier };
+  }
+
+  /** Exchanges the code from the callback (or the pasted redirect URL) for tokens and stores them. */
+  async completeAuthorization(code: string, codeVerifier: string): Promise<StoredTokens> {
+    const client = new AuthorizationCode(this.config());
+    let token: AccessToken;
+    try {
+      token = await client.getToken({ code, redirect_uri: this.options.redirectUri, code_verifier: codeVerifier } as Parameters<AuthorizationCode['getToken']>[0]);
+    } catch (err) {
+      throw toOAuthError(err);
+    }
+    return this.accept(token.token, undefined, true);
+  }
+
+  /** Client credentials (fleet accounts): no browser, no refresh token. */
+  async authorizeClientCredentials(): Promise<StoredTokens> {
+    const client = new ClientCredentials(this.config());
+    let token: AccessToken;
+    try {
+      this.refreshCount++;
+      token = await client.getToken({ scope: this.options.requestScopes });
+    } catch (err) {
+      throw toOAuthError(err);
+    }
+    return this.accept(token.token, undefined, true);
+  }
+
+  /**
+   * A valid access token, refreshed first when it is about to expire. Any
+   * number of concurrent callers share one refresh.
+   */
+  async getAccessToken(): Promise<string> {
+    if (this.reauthReason) throw new ReauthorizationNeededError(this.reauthReason);
+    if (!this.tokens) throw new ReauthorizationNeededError('not authorized yet');
+    if (this.tokens.expiresAt - this.marginMs > this.now()) return this.tokens.accessToken;
+    return (await this.refresh()).accessToken;
+  }
+
+  /**
+   * After a 401 with the token the caller used: refresh once, unless another
+   * caller already replaced that token.
+   */
+  async tokenAfterRejection(rejected: string): Promise<string> {
+    if (this.reauthReason) throw new ReauthorizationNeededError(this.reauthReason);
+    if (this.tokens && this.tokens.accessToken !== rejected) return this.tokens.accessToken;
+    return (await this.refresh()).accessToken;
+  }
+
+  refresh(): Promise<StoredTokens> {
+    if (!this.refreshing) {
+      this.refreshing = this.doRefresh().finally(() => {
+        this.refreshing = undefined;
+      });
+    }
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<StoredTokens> {
+    const current = this.tokens;
+    if (!current) throw new ReauthorizationNeededError('not authorized yet');
+    if (this.options.grant === 'client_credentials') return this.authorizeClientCredentials();
+    if (!current.refreshToken) return this.needReauthorization('the provider gave no refresh token');
+    const client = new AuthorizationCode(this.config());
+    const token = client.createToken({ access_token: current.accessToken, refresh_token: current.refreshToken, token_type: current.tokenType });
+    this.refreshCount++;
+    let fresh: AccessToken;
+    try {
+      fresh = await token.refresh();
+    } catch (err) {
+      const error = toOAuthError(err);
+      if (error.code === 'invalid_grant' || error.code === 'unauthorized_client' || error.code === 'invalid_client') {
+        return this.needReauthorization(`${error.code}: ${error.message}`);
+      }
+      throw error;
+    }
+    return this.accept(fresh.token, current, false);
+  }
+
+  private needReauthorization(reason: string): never {
+    this.reauthReason = reason;
+    throw new ReauthorizationNeededError(reason);
+  }
+
+  private accept(raw: Record<string, unknown>, previous: StoredTokens | undefined, fresh: boolean): StoredTokens {
+    // Ford answers with only an id_token when asked for `openid offline_access` alone: that is the bearer.
+    const accessToken = typeof raw.access_token === 'string' ? raw.access_token : typeof raw.id_token === 'string' ? raw.id_token : undefined;
+    if (!accessToken) throw new OAuthError('invalid_response', 'the token endpoint answered without a token');
+    const expiresIn = Number(raw.expires_in);
+    const scope = parseScopeString(raw.scope);
+    const tokens: StoredTokens = {
+      accessToken,
+      tokenType: typeof raw.token_type === 'string' ? raw.token_type : 'Bearer',
+      expiresAt: this.now() + (Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 1200) * 1000,
+      // Keep the old refresh token when the provider does not rotate it.
+      refreshToken: typeof raw.refresh_token === 'string' ? raw.refresh_token : previous?.refreshToken,
+      grantedScopes: scope.length > 0 ? scope : previous?.grantedScopes,
+      authorizedAt: fresh || !previous ? this.now() : previous.authorizedAt,
+    };
+    // Persist before anyone uses the new token: a restart a second later must still work.
+    this.options.store.save(tokens);
+    this.tokens = tokens;
+    this.reauthReason = undefined;
+    return tokens;
+  }
+
+  /** Disconnect: revoke at the provider (RFC 7009) when it can, and forget the tokens either way. */
+  async disconnect(): Promise<{ revoked: boolean; error?: string }> {
+    const current = this.tokens;
+    this.tokens = undefined;
+    this.reauthReason = undefined;
+    this.options.store.clear();
+    if (!current || !this.options.revokeUrl) return { revoked: false };
+    const client = new AuthorizationCode(this.config());
+    const token = client.createToken({ access_token: current.accessToken, refresh_token: current.refreshToken, token_type: current.tokenType });
+    try {
+      // The refresh token first: revoking it ends the whole grant.
+      if (current.refreshToken) await token.revoke('refresh_token');
+      await token.revoke('access_token');
+      return { revoked: true };
+    } catch (err) {
+      return { revoked: false, error: toOAuthError(err).message };
+    }
+  }
+}
