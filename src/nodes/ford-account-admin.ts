@@ -1,0 +1,204 @@
+import type { NodeAPI } from 'node-red';
+import type { Request, Response } from 'express';
+import { buildTokenManager, FordAccount, type AccountConfig } from '../lib/account';
+import { escapeHtml } from '../lib/html-escape';
+import { OAuthError } from '../lib/oauth/token-manager';
+import { PendingAuthorizations, parseRedirect } from '../lib/oauth/pending-authorizations';
+import { TokenStore } from '../lib/oauth/token-store';
+import { accountConfig, accountEnvironment, type FordAccountCredentials, type FordAccountDef, type FordAccountNode } from './account-node';
+
+/**
+ * Editor endpoints of ford-account. Everything an editor user calls needs
+ * `ford-account.read` / `.write`; the OAuth callback is called by the
+ * provider's redirect, so it is protected by the single-use `state` and PKCE.
+ */
+export const ADMIN_BASE = '/ford-connect';
+const PASSWORD_PLACEHOLDER = '__PWRD__';
+
+export function registerAccountAdmin(RED: NodeAPI): void {
+  const pending = new PendingAuthorizations<AccountConfig>();
+  const admin = RED.httpAdmin;
+  const read = RED.auth.needsPermission('ford-account.read');
+  const write = RED.auth.needsPermission('ford-account.write');
+
+  const deployed = (id: string): FordAccountNode | undefined => {
+    const node = RED.nodes.getNode(id) as FordAccountNode | null;
+    return node && node.type === 'ford-account' ? node : undefined;
+  };
+
+  /** The dialog's unsaved values, with secrets the editor no longer has taken from the saved credentials. */
+  const configFromRequest = (id: string, body: unknown): AccountConfig => {
+    const b = (typeof body === 'object' && body !== null ? body : {}) as Partial<FordAccountDef> & FordAccountCredentials;
+    const saved = (RED.nodes.getCredentials(id) ?? {}) as FordAccountCredentials;
+    const credentials: FordAccountCredentials = {
+      clientId: typeof b.clientId === 'string' && b.clientId ? b.clientId : saved.clientId,
+      clientSecret: typeof b.clientSecret === 'string' && b.clientSecret && b.clientSecret !== PASSWORD_PLACEHOLDER ? b.clientSecret : saved.clientSecret,
+    };
+    const config = accountConfig(id, b, credentials);
+    if (!config.clientId) throw new UserError('Enter the client id first.');
+    if (config.grant === 'authorization_code' && !config.redirectUri) throw new UserError('Enter the redirect URI registered for this client.');
+    return config;
+  };
+
+  const envFor = (config: AccountConfig) => {
+    const env = accountEnvironment(RED);
+    if (config.preset === 'simulator' && config.apiUrl) env.simulatorUrl = config.apiUrl;
+    return env;
+  };
+
+  /** Stores tokens for the account and tells a deployed node to pick them up. */
+  const finish = async (config: AccountConfig, code: string, verifier: string) => {
+    const manager = buildTokenManager(config, envFor(config));
+    await manager.completeAuthorization(code, verifier);
+    deployed(config.id)?.account?.reloadTokens();
+    return manager;
+  };
+
+  admin.post(`${ADMIN_BASE}/accounts/:id/authorize`, write, async (req: Request, res: Response) => {
+    try {
+      const id = String(req.params.id);
+      const config = configFromRequest(id, req.body);
+      if (config.grant === 'client_credentials') {
+        const manager = buildTokenManager(config, envFor(config));
+        await manager.authorizeClientCredentials();
+        deployed(id)?.account?.reloadTokens();
+        res.json({ connected: true, ...statusOf(manager) });
+        return;
+      }
+      const manager = buildTokenManager(config, envFor(config));
+      const started = manager.beginAuthorization();
+      pending.add(started.state, id, started.codeVerifier, config);
+      res.json({ url: started.url });
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+
+  // The provider redirects the owner's browser here.
+  admin.get(`${ADMIN_BASE}/auth/callback`, async (req: Request, res: Response) => {
+    const q = req.query as Record<string, unknown>;
+    const entry = pending.take(q.state);
+    if (!entry) {
+      page(res, 400, 'Authorization not accepted', 'This link is unknown, already used or expired. Start again with the Authorize button in the ford-account node.');
+      return;
+    }
+    if (typeof q.error === 'string') {
+      const why = q.error === 'access_denied' ? 'Access was denied on the consent page.' : `The provider answered: ${q.error}${typeof q.error_description === 'string' ? ` (${q.error_description})` : ''}.`;
+      page(res, 400, 'Authorization not completed', `${why} Nothing was changed.`);
+      return;
+    }
+    if (typeof q.code !== 'string' || !q.code) {
+      page(res, 400, 'Authorization not completed', 'The provider sent no authorization code. Nothing was changed.');
+      return;
+    }
+    try {
+      await finish(entry.context, q.code, entry.codeVerifier);
+      page(res, 200, 'Connected', 'Your Ford account is connected to Node-RED. You can close this tab and return to the editor.');
+    } catch (err) {
+      page(res, 400, 'Authorization failed', `${describe(err)} Nothing was changed.`);
+    }
+  });
+
+  admin.post(`${ADMIN_BASE}/accounts/:id/paste`, write, async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    const parsed = parseRedirect((req.body as { url?: unknown } | undefined)?.url);
+    if (!parsed) {
+      res.status(400).json({ error: 'Paste the whole address the browser was sent to after the consent page (it starts with your redirect URI).' });
+      return;
+    }
+    const entry = pending.take(parsed.state, id);
+    if (!entry) {
+      res.status(400).json({ error: 'That address does not belong to an authorization started from this node, or it was already used or has expired. Press Authorize again.' });
+      return;
+    }
+    if (parsed.error) {
+      res.status(400).json({ error: parsed.error === 'access_denied' ? 'Access was denied on the consent page.' : `The provider answered: ${parsed.error}.` });
+      return;
+    }
+    if (!parsed.code) {
+      res.status(400).json({ error: 'The address has no authorization code.' });
+      return;
+    }
+    try {
+      const manager = await finish(entry.context, parsed.code, entry.codeVerifier);
+      res.json({ connected: true, ...statusOf(manager) });
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+
+  admin.get(`${ADMIN_BASE}/accounts/:id`, read, (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    const node = deployed(id);
+    if (node?.account) {
+      res.json({ deployed: true, ...statusOfAccount(node.account) });
+      return;
+    }
+    const env = accountEnvironment(RED);
+    try {
+      const tokens = new TokenStore(env.tokenDir, id, env.credentialSecret).load();
+      res.json({ deployed: false, state: tokens ? 'authorized' : 'unauthorized', grantedScopes: tokens?.grantedScopes ?? [], expiresAt: tokens?.expiresAt, authorizedAt: tokens?.authorizedAt });
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+
+  admin.post(`${ADMIN_BASE}/accounts/:id/disconnect`, write, async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    try {
+      const node = deployed(id);
+      const manager = node?.account ? node.account.tokens : buildTokenManager(configFromRequest(id, req.body), envFor(configFromRequest(id, req.body)));
+      const result = await manager.disconnect();
+      node?.account?.noticeState();
+      res.json({ disconnected: true, revokedAtProvider: result.revoked, warning: result.error });
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+
+  admin.get(`${ADMIN_BASE}/accounts/:id/vehicles`, read, async (req: Request, res: Response) => {
+    const node = deployed(String(req.params.id));
+    if (!node?.account) {
+      res.status(404).json({ error: 'Deploy the ford-account node first, then its vehicles can be listed.' });
+      return;
+    }
+    try {
+      const vehicles = await node.account.vehicleApi().listVehicles();
+      res.json({ vehicles });
+    } catch (err) {
+      sendError(res, err);
+    }
+  });
+
+  admin.get(`${ADMIN_BASE}/accounts/:id/audit`, read, (req: Request, res: Response) => {
+    const node = deployed(String(req.params.id));
+    res.json({ records: node?.account?.auditRing.list() ?? [] });
+  });
+}
+
+class UserError extends Error {}
+
+function statusOf(manager: { state: string; grantedScopes?: string[]; expiresAt?: number; authorizedAt?: number }) {
+  return { state: manager.state, grantedScopes: manager.grantedScopes ?? [], expiresAt: manager.expiresAt, authorizedAt: manager.authorizedAt };
+}
+
+function statusOfAccount(account: FordAccount) {
+  return { ...statusOf(account.tokens), effectiveScopes: account.grantedScopes(), reason: account.tokens.reauthorizationReason, commands: account.endpoints.commands };
+}
+
+function describe(err: unknown): string {
+  if (err instanceof OAuthError) return err.code === 'invalid_grant' ? 'The authorization code was refused (already used, expired or issued for another client).' : `The token endpoint refused: ${err.message}.`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+function sendError(res: Response, err: unknown): void {
+  const status = err instanceof UserError ? 400 : err instanceof OAuthError ? 502 : 500;
+  res.status(status).json({ error: describe(err) });
+}
+
+function page(res: Response, status: number, title: string, text: string): void {
+  res
+    .status(status)
+    .type('html')
+    .send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body style="font-family:system-ui,sans-serif;max-width:40em;margin:3em auto"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></body></html>`);
+}
