@@ -30,6 +30,11 @@ export function registerAccountAdmin(RED: NodeAPI): void {
   const configFromRequest = (id: string, body: unknown): AccountConfig => {
     const b = (typeof body === 'object' && body !== null ? body : {}) as Partial<FordAccountDef> & FordAccountCredentials;
     const saved = (RED.nodes.getCredentials(id) ?? {}) as FordAccountCredentials;
+    // Without dialog values (a script, or Authorize on a deployed node), use the deployed settings.
+    const current = deployed(id)?.account?.config;
+    if (b.preset === undefined && current) {
+      return { ...current, clientId: b.clientId || current.clientId, clientSecret: b.clientSecret && b.clientSecret !== PASSWORD_PLACEHOLDER ? b.clientSecret : current.clientSecret };
+    }
     const credentials: FordAccountCredentials = {
       clientId: typeof b.clientId === 'string' && b.clientId ? b.clientId : saved.clientId,
       clientSecret: typeof b.clientSecret === 'string' && b.clientSecret && b.clientSecret !== PASSWORD_PLACEHOLDER ? b.clientSecret : saved.clientSecret,

@@ -43,12 +43,15 @@ export function createApp(world: World): express.Express {
   app.use((req, res) => {
     res.status(404).json({ errorCode: '404', errorMessage: `No route for ${req.method} ${req.path}` });
   });
-  const onError: ErrorRequestHandler = (err: { status?: number; type?: string; message?: string }, _req, res, _next) => {
+  const onError: ErrorRequestHandler = (err: { status?: number; type?: string; message?: string }, req, res, _next) => {
     void _next;
     const status = typeof err.status === 'number' && err.status >= 400 && err.status < 600 ? err.status : 500;
     const message = err.type === 'entity.parse.failed' ? 'Malformed JSON body' : status === 500 ? 'Internal server error' : (err.message ?? 'Bad request');
     if (status === 500) console.error('ford-sim: unexpected error', err);
-    if (!res.headersSent) res.status(status).json({ errorCode: String(status), errorMessage: message });
+    if (res.headersSent) return;
+    // OAuth endpoints answer in OAuth's error shape, the vehicle API in Ford's.
+    if (req.path.includes('/oauth2/')) res.status(status).json({ error: status === 500 ? 'server_error' : 'invalid_request', error_description: message });
+    else res.status(status).json({ errorCode: String(status), errorMessage: message });
   };
   app.use(onError);
   return app;

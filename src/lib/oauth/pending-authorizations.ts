@@ -16,7 +16,7 @@ export class PendingAuthorizations<T> {
 
   constructor(
     private readonly lifetimeMs = 10 * 60_000,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => Date.now(),
   ) {}
 
   add(state: string, accountId: string, codeVerifier: string, context: T): void {

@@ -117,7 +117,7 @@ export class TokenManager {
   refreshCount = 0;
 
   constructor(private readonly options: TokenManagerOptions) {
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => Date.now());
     this.marginMs = (options.refreshMarginSeconds ?? 60) * 1000;
     this.tokens = options.store.load();
   }
@@ -144,22 +144,20 @@ export class TokenManager {
     return this.tokens?.authorizedAt;
   }
 
-  private config(): ModuleOptions {
+  private config(withAuthorize = true): ModuleOptions {
     const token = splitUrl(this.options.tokenUrl);
-    const authorize = splitUrl(this.options.authorizeUrl);
-    const revoke = this.options.revokeUrl ? splitUrl(this.options.revokeUrl) : undefined;
-    return {
-      client: { id: this.options.clientId, secret: this.options.clientSecret },
-      auth: {
-        tokenHost: token.host,
-        tokenPath: token.path,
-        authorizeHost: authorize.host,
-        authorizePath: authorize.path,
-        revokePath: revoke && revoke.host === token.host ? revoke.path : undefined,
-      },
-      // Ford takes the secret in the form body.
-      options: { authorizationMethod: 'body' },
-    };
+    const auth: ModuleOptions['auth'] = { tokenHost: token.host, tokenPath: token.path };
+    if (this.options.revokeUrl) {
+      const revoke = splitUrl(this.options.revokeUrl);
+      if (revoke.host === token.host) auth.revokePath = revoke.path;
+    }
+    if (withAuthorize) {
+      const authorize = splitUrl(this.options.authorizeUrl);
+      auth.authorizeHost = authorize.host;
+      auth.authorizePath = authorize.path;
+    }
+    // Ford takes the secret in the form body.
+    return { client: { id: this.options.clientId, secret: this.options.clientSecret }, auth, options: { authorizationMethod: 'body' } };
   }
 
   /** The URL to send the owner's browser to; keep `state` and `codeVerifier` for the callback. */
@@ -192,7 +190,7 @@ export class TokenManager {
 
   /** Client credentials (fleet accounts): no browser, no refresh token. */
   async authorizeClientCredentials(): Promise<StoredTokens> {
-    const client = new ClientCredentials(this.config());
+    const client = new ClientCredentials(this.config(false));
     let token: AccessToken;
     try {
       this.refreshCount++;
@@ -291,9 +289,11 @@ export class TokenManager {
     const client = new AuthorizationCode(this.config());
     const token = client.createToken({ access_token: current.accessToken, refresh_token: current.refreshToken, token_type: current.tokenType });
     try {
+      // RFC 7009 answers 200 with any body (often none): don't insist on JSON.
+      const lenient = { json: true } as Parameters<AccessToken['revoke']>[1];
       // The refresh token first: revoking it ends the whole grant.
-      if (current.refreshToken) await token.revoke('refresh_token');
-      await token.revoke('access_token');
+      if (current.refreshToken) await token.revoke('refresh_token', lenient);
+      await token.revoke('access_token', lenient);
       return { revoked: true };
     } catch (err) {
       return { revoked: false, error: toOAuthError(err).message };
