@@ -1,0 +1,157 @@
+import { Router, type Request, type Response } from 'express';
+import OAuth2Server from '@node-oauth/oauth2-server';
+import { loginUrl } from '../owner/login';
+import { appName } from '../owner/format';
+import type { World } from '../world';
+import { checkAuthorizeRequest, errorRedirect } from './authorize-request';
+import { authorizeErrorPage, consentPage, type ConsentView } from './consent-page';
+import type { ConsentRequests, PendingConsent } from './consent-requests';
+import { narrowLiveTokens, recordGrant } from './grant-events';
+import type { SimUser } from './model';
+import { methodNotAllowed } from './oauth-errors';
+
+export const AUTHORIZE_PATH = '/oauth2/v2.0/authorize';
+
+/** Consent pages are personal and must not be framed (clickjacking the Allow button). */
+function pageHeaders(res: Response): void {
+  res.set('Cache-Control', 'no-store');
+  res.set('X-Frame-Options', 'DENY');
+  res.set('Content-Security-Policy', "frame-ancestors 'none'");
+}
+
+function list(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/**
+ * GET shows the consent page for a checked request; POST takes the owner's
+ * answer. The code itself is issued by the library's authorize handler,
+ * fed only with what was stored when the page was shown.
+ */
+export function authorizeRouter(world: World, server: OAuth2Server, consents: ConsentRequests): Router {
+  const router = Router();
+  const { store } = world;
+
+  const sendPage = (res: Response, status: number, title: string, message: string): void => {
+    pageHeaders(res);
+    res.status(status).type('html').send(authorizeErrorPage(title, message));
+  };
+
+  const showConsent = (res: Response, status: number, consent: PendingConsent, extra: Pick<ConsentView, 'ticked' | 'error'> = {}): void => {
+    const owner = store.owners.get(consent.ownerId);
+    if (!owner) return sendPage(res, 400, 'Not signed in', 'Sign in again and restart from the app.');
+    const vehicles = world.fleet.ownedBy(owner.id).map((v) => ({ id: v.id, vin: v.vin, nickName: v.nickName, modelName: v.modelName }));
+    pageHeaders(res);
+    res.status(status).type('html').send(consentPage({ consent, owner, vehicles, appName: appName(world, consent.clientId), ...extra }));
+  };
+
+  router.get(AUTHORIZE_PATH, (req, res) => {
+    world.counts.increment('oauth.authorize');
+    const check = checkAuthorizeRequest(store, req.query as Record<string, unknown>);
+    if (check.kind === 'page') return sendPage(res, 400, check.title, check.message);
+    if (check.kind === 'redirect') return res.redirect(302, check.location);
+    const ownerId = world.sessions.ownerId(req);
+    if (!ownerId || !store.owners.has(ownerId)) return res.redirect(302, loginUrl(req));
+    const { request } = check;
+    const consent = consents.create({
+      ownerId,
+      clientId: request.client.id,
+      redirectUri: request.redirectUri,
+      state: request.state,
+      codeChallenge: request.codeChallenge,
+      codeChallengeMethod: request.codeChallengeMethod,
+      scopes: request.scopes,
+      rawScope: request.rawScope,
+    });
+    showConsent(res, 200, consent);
+  });
+
+  router.post(AUTHORIZE_PATH, async (req: Request, res: Response) => {
+    world.counts.increment('oauth.consent');
+    if (!sameOrigin(req)) return sendPage(res, 403, 'Refused', 'This form can only be sent from the simulator\'s own consent page.');
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const ownerId = world.sessions.ownerId(req);
+    if (!ownerId) return sendPage(res, 400, 'Not signed in', 'Your sign-in ended before you answered. Go back to the app and connect again.');
+    // Bound to the signed-in owner and to the request the page was shown for; nothing else in the form is trusted.
+    const consent = typeof body.consent_id === 'string' ? consents.get(body.consent_id) : undefined;
+    if (!consent || consent.ownerId !== ownerId) {
+      return sendPage(res, 400, 'Request expired', 'This consent request has expired or was already answered. Go back to the app and connect again.');
+    }
+
+    if (body.decision === 'deny') {
+      consents.take(consent.id);
+      world.audit.record({ ownerId, clientId: consent.clientId, action: 'auth.grant', outcome: 'denied', detail: 'The owner denied access on the consent page', ip: req.ip });
+      return res.redirect(303, errorRedirect(consent.redirectUri, 'access_denied', 'The owner denied access', consent.state));
+    }
+
+    const wantedScopes = list(body.scope);
+    const wantedVehicles = list(body.vehicle);
+    // Only what was asked for, and only the owner's own vehicles: extra values in the form are dropped.
+    const scopes = consent.scopes.filter((s) => wantedScopes.includes(s));
+    const vehicleIds = world.fleet
+      .ownedBy(ownerId)
+      .map((v) => v.id)
+      .filter((id) => wantedVehicles.includes(id));
+    const ticked = { scopes, vehicles: vehicleIds };
+    if (body.decision !== 'allow') return showConsent(res, 400, consent, { ticked, error: 'Choose Allow or Deny.' });
+    // An Allow with nothing ticked is most likely a slip: ask again rather than end the flow.
+    if (scopes.length === 0) return showConsent(res, 400, consent, { ticked, error: 'Tick at least one right to allow, or choose Deny.' });
+    if (vehicleIds.length === 0) return showConsent(res, 400, consent, { ticked, error: 'Tick at least one vehicle to share, or choose Deny.' });
+    if (!consents.take(consent.id)) return sendPage(res, 400, 'Request expired', 'This consent request was already answered.');
+
+    const client = store.clients.get(consent.clientId);
+    if (!client) return sendPage(res, 400, 'Unknown app', 'This app is no longer registered.');
+    const result = store.upsertGrant(ownerId, client.id, scopes, vehicleIds);
+    if (!result.created) narrowLiveTokens(world, result.grant);
+    recordGrant(world, result, 'consent', req.ip);
+
+    const user: SimUser = { kind: 'consent', id: ownerId, vehicleIds };
+    const request = new OAuth2Server.Request({
+      method: 'GET',
+      headers: {},
+      body: {},
+      query: {
+        client_id: client.id,
+        redirect_uri: consent.redirectUri,
+        response_type: 'code',
+        state: consent.state,
+        scope: scopes.join(' '),
+        code_challenge: consent.codeChallenge,
+        code_challenge_method: consent.codeChallengeMethod,
+      },
+    });
+    const response = new OAuth2Server.Response();
+    try {
+      await server.authorize(request, response, {
+        authenticateHandler: { handle: () => user },
+        authorizationCodeLifetime: store.lifetimes.authorizationCodeSeconds,
+        allowEmptyState: false,
+      });
+    } catch (err) {
+      // The library redirects its errors to the (already verified) redirect URI.
+      const location = response.get('location') as string | undefined;
+      if (location) return res.redirect(303, location);
+      console.error('ford-sim: authorize failed', err);
+      return sendPage(res, 500, 'Something went wrong', 'The simulator could not finish the authorization.');
+    }
+    res.redirect(303, String(response.get('location')));
+  });
+
+  router.all(AUTHORIZE_PATH, methodNotAllowed('GET, POST'));
+  return router;
+}
+
+/**
+ * SameSite=Lax still lets another port on the same host post this form;
+ * browsers send Origin on every POST, so it must be ours when present.
+ */
+function sameOrigin(req: Request): boolean {
+  const origin = req.get('origin');
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === req.get('host');
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,104 @@
+import { Router, type Request, type Response } from 'express';
+import OAuth2Server from '@node-oauth/oauth2-server';
+import type { World } from '../world';
+import { authenticClient, CLIENT_CHALLENGE, clientCredentials } from './client-auth';
+import { formBody, fromLibraryError, methodNotAllowed, sendOAuthError } from './oauth-errors';
+import { readRequestedScopes } from './requested-scopes';
+import type { RefreshTokenRecord } from './store';
+
+export const TOKEN_PATH = '/oauth2/v2.0/token';
+/** Ford's Azure B2C spelling: the tenant in the path and a `?p=` policy (accepted, ignored). */
+export const TENANT_TOKEN_PATH = '/:tenant/oauth2/v2.0/token';
+
+const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'];
+
+/**
+ * Ford-style clients send `scope=access` or `<client id> openid offline_access`
+ * on refresh, meaning "what I have": that must not read as widening. Only
+ * catalogue scopes remain, so a real narrowing still narrows; unknown words are
+ * left for the library to refuse.
+ */
+function normaliseRefreshScope(body: Record<string, string>, clientId: string | undefined): void {
+  if (body.scope === undefined) return;
+  const reading = readRequestedScopes(body.scope, clientId ?? '');
+  if (!reading.ok) return;
+  if (reading.wantsEverything || reading.scopes.length === 0) delete body.scope;
+  else body.scope = reading.scopes.join(' ');
+}
+
+export function tokenRouter(world: World, server: OAuth2Server): Router {
+  const router = Router();
+  const { store } = world;
+
+  const audit = (token: RefreshTokenRecord, outcome: 'ok' | 'failed', detail: string, req: Request): void => {
+    world.audit.record({ ownerId: token.ownerId, clientId: token.clientId, action: 'token.refresh', outcome, detail, ip: req.ip });
+  };
+
+  /**
+   * Two refusals the library gets wrong for us, answered once the client has
+   * authenticated (otherwise the library answers invalid_client, as it should):
+   * it knows the password grant, so it would say unauthorized_client where a
+   * server without that grant says unsupported_grant_type; and it rotates a
+   * refresh token before checking the scope, so a refused widening would burn
+   * the token and make the client's next, honest refresh look like a replay.
+   */
+  const preflight = (body: Record<string, string>, req: Request): { error: string; description: string } | undefined => {
+    const credentials = clientCredentials(req);
+    const client = credentials && authenticClient(store, credentials.clientId, credentials.secret);
+    if (!client || body.grant_type === undefined) return undefined;
+    if (!GRANT_TYPES.includes(body.grant_type)) return { error: 'unsupported_grant_type', description: 'Unsupported grant type: `grant_type` is invalid' };
+    if (body.grant_type !== 'refresh_token' || body.scope === undefined) return undefined;
+    const token = store.refreshTokens.get(body.refresh_token ?? '');
+    if (!token || token.clientId !== client.id || token.revoked || token.rotatedAt !== undefined) return undefined;
+    const wider = body.scope.split(/\s+/).filter((s) => s && !token.scopes.includes(s));
+    return wider.length > 0 ? { error: 'invalid_scope', description: 'Invalid scope: Unable to add extra scopes' } : undefined;
+  };
+
+  const handle = async (req: Request, res: Response): Promise<void> => {
+    const rawType = (req.body as Record<string, unknown> | undefined)?.grant_type;
+    world.counts.increment(`oauth.token.${typeof rawType === 'string' && GRANT_TYPES.includes(rawType) ? rawType : 'other'}`);
+    const body = formBody(req, res);
+    if (!body) return;
+    const grantType = body.grant_type;
+    if (grantType === 'refresh_token') normaliseRefreshScope(body, clientCredentials(req)?.clientId ?? body.client_id);
+    // Looked up before the call: after it, a rotated or revoked record still names owner and app for the audit.
+    const presented = grantType === 'refresh_token' && body.refresh_token ? store.refreshTokens.get(body.refresh_token) : undefined;
+    const refusal = preflight(body, req);
+    if (refusal) {
+      if (presented) audit(presented, 'failed', `Refresh refused: ${refusal.description}`, req);
+      return sendOAuthError(res, 400, refusal.error, refusal.description);
+    }
+
+    const request = new OAuth2Server.Request({
+      method: 'POST',
+      headers: req.headers as Record<string, string>,
+      query: req.query as Record<string, string>,
+      body,
+    });
+    const response = new OAuth2Server.Response();
+    try {
+      await server.token(request, response, {
+        accessTokenLifetime: store.lifetimes.accessTokenSeconds,
+        refreshTokenLifetime: store.lifetimes.refreshTokenSeconds,
+        allowExtendedTokenAttributes: true,
+        alwaysIssueNewRefreshToken: true,
+        requireClientAuthentication: {},
+      });
+      if (presented) audit(presented, 'ok', 'Access token refreshed; the refresh token was rotated', req);
+      res.set('Cache-Control', 'no-store');
+      res.set('Pragma', 'no-cache');
+      res.status(200).json(response.body);
+    } catch (err) {
+      const failure = fromLibraryError(err);
+      if (presented && failure.error !== 'invalid_client') audit(presented, 'failed', `Refresh refused: ${failure.description}`, req);
+      if (failure.status === 401) res.set('WWW-Authenticate', CLIENT_CHALLENGE);
+      sendOAuthError(res, failure.status, failure.error, failure.description);
+    }
+  };
+
+  for (const path of [TOKEN_PATH, TENANT_TOKEN_PATH]) {
+    router.post(path, handle);
+    router.all(path, methodNotAllowed('POST'));
+  }
+  return router;
+}
