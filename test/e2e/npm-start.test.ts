@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+
+const root = path.resolve(__dirname, '..', '..', '..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('npm start (e2e)', function () {
+  this.timeout(60_000);
+  let child: ChildProcess;
+  let output = '';
+  let userDir: string;
+  let port: number;
+  let simPort: number;
+
+  before(async () => {
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ford-start-'));
+    port = await freePort();
+    simPort = await freePort();
+    child = spawn(process.execPath, [path.join(root, 'dist', 'cli', 'start.js'), '--port', String(port), '--sim-port', String(simPort), '--user-dir', userDir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  });
+
+  after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('starts the simulator and prints its URLs and demo client', async () => {
+    await waitFor(async () => ((await fetch(`http://127.0.0.1:${simPort}/.well-known/oauth-authorization-server`)).ok ? true : undefined), 'the simulator');
+    expect(output).to.include(`http://127.0.0.1:${simPort}/owner/apps`);
+    expect(output).to.include('client id demo-client');
+  });
+
+  it('starts Node-RED on 127.0.0.1 with the kit loaded from this checkout', async () => {
+    const nodes = await waitFor(async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/nodes`, { headers: { Accept: 'application/json' } });
+      if (!res.ok) return undefined;
+      const list = (await res.json()) as { module: string; types: string[]; enabled: boolean }[];
+      const kit = list.filter((n) => n.module === 'node-red-contrib-ford-connect');
+      return kit.length > 0 ? kit : undefined;
+    }, 'Node-RED with the kit');
+    expect(nodes.flatMap((n) => n.types)).to.include('ford-account');
+    expect(nodes.every((n) => n.enabled)).to.equal(true);
+    expect(output).to.include(`Node-RED editor: http://127.0.0.1:${port}/`);
+  });
+
+  it('stops both on Ctrl-C', async () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).to.equal(0);
+    const simDown = await fetch(`http://127.0.0.1:${simPort}/`).then(
+      () => false,
+      () => true,
+    );
+    expect(simDown).to.equal(true);
+  });
+});
