@@ -51,6 +51,7 @@ export function createApp(world: World): express.Express {
     if (res.headersSent) return;
     // OAuth endpoints answer in OAuth's error shape, the vehicle API in Ford's.
     if (req.path.includes('/oauth2/')) res.status(status).json({ error: status === 500 ? 'server_error' : 'invalid_request', error_description: message });
+    else if (req.path.startsWith('/sim/')) res.status(status).json({ error: message });
     else res.status(status).json({ errorCode: String(status), errorMessage: message });
   };
   app.use(onError);

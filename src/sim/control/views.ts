@@ -1,0 +1,46 @@
+import type { Grant } from '../oauth/store';
+import type { World } from '../world';
+
+/** A grant as the control API shows it: what and when, never a token or secret. */
+export interface GrantView {
+  id: string;
+  ownerId: string;
+  clientId: string;
+  clientName: string;
+  scopes: string[];
+  vehicleIds: string[];
+  createdAt: string;
+  lastAccessAt: string | null;
+  revokedAt: string | null;
+  revokedReason: string | null;
+  ipAllowList: string[];
+  /** Unexpired, unrevoked access tokens under this grant: a count, never the strings. */
+  liveAccessTokens: number;
+}
+
+const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+
+export function grantView(world: World, grant: Grant): GrantView {
+  const now = world.clock.now();
+  let live = 0;
+  for (const t of world.store.accessTokens.values()) if (t.grantId === grant.id && !t.revoked && t.expiresAt > now) live++;
+  return {
+    id: grant.id,
+    ownerId: grant.ownerId,
+    clientId: grant.clientId,
+    clientName: world.store.clients.get(grant.clientId)?.name ?? grant.clientId,
+    scopes: [...grant.scopes],
+    vehicleIds: [...grant.vehicleIds],
+    createdAt: new Date(grant.createdAt).toISOString(),
+    lastAccessAt: iso(grant.lastAccessAt),
+    revokedAt: iso(grant.revokedAt),
+    revokedReason: grant.revokedReason ?? null,
+    ipAllowList: [...grant.ipAllowList],
+    liveAccessTokens: grant.revokedAt === undefined ? live : 0,
+  };
+}
+
+export function clockView(world: World): { now: number; iso: string; timeScale: number } {
+  const now = world.clock.now();
+  return { now, iso: new Date(now).toISOString(), timeScale: world.clock.scale };
+}
