@@ -101,7 +101,7 @@ describe('sim control API (/sim)', () => {
       expect(bad.status).to.equal(400);
       expect(bad.headers.get('content-type')).to.match(/application\/json/);
       // The app-wide body parser answers before /sim routes: its own JSON error shape.
-      expect(await bad.json()).to.have.property('errorMessage', 'Malformed JSON body');
+      expect(await bad.json()).to.deep.equal({ error: 'Malformed JSON body' });
       const form = await fetch(`${sim.url}/sim/faults`, { method: 'PUT', body: new URLSearchParams({ errorRate: '1' }) });
       expect(form.status).to.equal(415);
       expect(sim.world.faults.errorRate).to.equal(0);
