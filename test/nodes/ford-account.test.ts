@@ -191,6 +191,35 @@ describe('ford-account node (against the simulator)', function () {
     expect(status.body.state).to.equal('reauth-needed');
   });
 
+  it('answers a 401 with exactly one refresh and one retry', async () => {
+    const node = await load();
+    await authorizeThroughCallback(['read:status']);
+    // The provider forgets the access token early (as after a server-side expiry).
+    await fetch(`${sim.url}/sim/tokens/expire`, { method: 'POST' });
+    sim.world.counts.reset();
+    const vehicles = await node.account!.vehicleApi().listVehicles();
+    expect(vehicles.length).to.be.greaterThan(0);
+    expect(sim.world.counts.get('oauth.token.refresh_token')).to.equal(1);
+    expect(sim.world.counts.get('api.vehicles.list')).to.equal(2);
+    expect(node.account?.state).to.equal('authorized');
+  });
+
+  it('tells every registered node when re-authorization is needed', async () => {
+    const node = await load();
+    await authorizeThroughCallback(['read:status']);
+    const seen: Record<string, string[]> = { a: [], b: [] };
+    node.register({ onAccountState: (s) => seen.a.push(s) });
+    node.register({ onAccountState: (s) => seen.b.push(s) });
+    const grant = [...sim.world.store.grants.values()].find((g) => g.clientId === 'demo-client' && g.revokedAt === undefined)!;
+    sim.world.store.revokeGrant(grant.id, 'revoked by the owner');
+    await node.account!.vehicleApi().listVehicles().catch(() => undefined);
+    expect(seen.a).to.deep.equal(['authorized', 'reauth-needed']);
+    expect(seen.b).to.deep.equal(['authorized', 'reauth-needed']);
+    // Authorizing again brings them back.
+    await authorizeThroughCallback(['read:status']);
+    expect(seen.a.at(-1)).to.equal('authorized');
+  });
+
   it('disconnects: revokes at the provider and forgets the tokens', async () => {
     const node = await load();
     await authorizeThroughCallback(['read:status']);
