@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { AuditFile, AuditRing, auditRecord, type AuditInput, type AuditRecord } from './audit';
+import { FconQueryApi } from './api/fcon-query';
 import { FordConnectV1Api } from './api/fordconnect-v1';
 import { HttpClient } from './api/http-client';
 import { FORD_APPLICATION_ID, presetEndpoints, type ApiFlavour, type Endpoints, type Preset } from './api/presets';
@@ -124,7 +125,7 @@ export class FordAccount extends EventEmitter {
         },
         headers: this.endpoints.apiFlavour === 'fordconnect-v1' ? { 'Application-Id': FORD_APPLICATION_ID, 'api-version': '2020-06-01' } : {},
       });
-      this.api = new FordConnectV1Api(http);
+      this.api = this.endpoints.apiFlavour === 'fcon-query' ? new FconQueryApi(http) : new FordConnectV1Api(http);
     }
     return this.api;
   }
