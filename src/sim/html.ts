@@ -31,12 +31,12 @@ function render(value: unknown): string {
 
 const STYLE = `
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f4f6f9;color:#1a1a1a}
-header{background:#00095b;color:#fff;padding:12px 24px;display:flex;gap:24px;align-items:center}
+header{background:#00095b;color:#fff;padding:12px 24px;display:flex;flex-wrap:wrap;gap:12px 24px;align-items:center}
 header a{color:#fff;text-decoration:none;opacity:.85}header a:hover{opacity:1}
 header strong{font-size:1.1em;margin-right:auto}
 main{max-width:920px;margin:24px auto;padding:0 16px}
-.card{background:#fff;border-radius:8px;padding:20px 24px;box-shadow:0 1px 3px rgba(0,0,0,.12);margin-bottom:16px}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e3e6ea;vertical-align:top}
+.card{background:#fff;border-radius:8px;padding:20px 24px;box-shadow:0 1px 3px rgba(0,0,0,.12);margin-bottom:16px;overflow-x:auto}
+table{border-collapse:collapse;width:100%}th{white-space:nowrap}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e3e6ea;vertical-align:top}
 .sensitive{color:#a4262c;font-weight:600}.muted{color:#666;font-size:.9em}
 .ok{color:#107c10}.denied,.failed,.rate-limited{color:#a4262c}
 button{background:#00095b;color:#fff;border:0;border-radius:4px;padding:8px 16px;cursor:pointer;font-size:1em}

@@ -34,6 +34,8 @@ export function createApp(world: World): express.Express {
     });
   }
   app.get('/', (_req, res) => res.redirect(302, '/owner/apps'));
+  // Browsers ask for it on every page; an empty answer keeps their consoles clean.
+  app.get('/favicon.ico', (_req, res) => res.status(204).end());
   app.use(loginRouter(world));
   app.use(oauthRouter(world));
   app.use(fordConnectV1Router(world));
