@@ -6,7 +6,7 @@ import { HttpClient } from './api/http-client';
 import { FORD_APPLICATION_ID, presetEndpoints, type ApiFlavour, type Endpoints, type Preset } from './api/presets';
 import type { VehicleApi } from './api/vehicle-api';
 import { effectiveScopes, type Scope } from './scopes';
-import { ReauthorizationNeededError, TokenManager, type AuthState, type GrantKind } from './oauth/token-manager';
+import { ReauthorizationNeededError, TokenManager, type AuthState, type GrantKind, type TokenManagerOptions } from './oauth/token-manager';
 import { TokenStore } from './oauth/token-store';
 
 /** The ford-account settings as the editor saves them (DESIGN.md node properties). */
@@ -57,7 +57,7 @@ export function requestScopes(config: Pick<AccountConfig, 'preset' | 'scopes' | 
   return [...config.scopes];
 }
 
-export function buildTokenManager(config: AccountConfig, env: AccountEnvironment): TokenManager {
+export function buildTokenManager(config: AccountConfig, env: AccountEnvironment, hooks: Pick<TokenManagerOptions, 'onRefresh' | 'onPersistError'> = {}): TokenManager {
   const endpoints = resolveEndpoints(config, env.simulatorUrl);
   return new TokenManager({
     clientId: config.clientId,
@@ -71,7 +71,14 @@ export function buildTokenManager(config: AccountConfig, env: AccountEnvironment
     extraAuthorizeParams: endpoints.authorizeParams,
     store: new TokenStore(env.tokenDir, config.id, env.credentialSecret),
     now: env.now,
+    ...hooks,
   });
+}
+
+/** Ford's single all-access scope, in each spelling its token endpoints use. */
+export function fordAllAccess(config: Pick<AccountConfig, 'preset' | 'clientId'>): (scope: string) => boolean {
+  if (config.preset !== 'ford' && config.preset !== 'fordconnect') return () => false;
+  return (scope) => scope === 'access' || scope.endsWith('/access') || scope === config.clientId;
 }
 
 /**
@@ -92,7 +99,7 @@ export class FordAccount extends EventEmitter {
   ) {
     super();
     this.endpoints = resolveEndpoints(config, env.simulatorUrl);
-    this.tokenManager = buildTokenManager(config, env);
+    this.tokenManager = buildTokenManager(config, env, this.tokenHooks());
     this.lastState = this.tokens.state;
     if (config.auditFile) this.auditFile = new AuditFile(config.auditFile, (err) => this.emit('warning', `audit file: ${err.message}`));
   }
@@ -108,7 +115,7 @@ export class FordAccount extends EventEmitter {
   /** Ticked in the node ∩ granted in the token. */
   grantedScopes(): Scope[] {
     if (this.tokens.state !== 'authorized') return [];
-    return effectiveScopes(this.config.scopes, this.tokens.grantedScopes);
+    return effectiveScopes(this.config.scopes, this.tokens.grantedScopes, fordAllAccess(this.config));
   }
 
   can(scope: Scope): boolean {
@@ -132,9 +139,20 @@ export class FordAccount extends EventEmitter {
 
   /** Re-reads the token file after the admin callback stored new tokens. */
   reloadTokens(): void {
-    this.tokenManager = buildTokenManager(this.config, this.env);
+    // The old manager may be mid-refresh: its answer must not overwrite the new tokens.
+    this.tokenManager.retire();
+    this.tokenManager = buildTokenManager(this.config, this.env, this.tokenHooks());
     this.api = undefined;
     this.noticeState();
+  }
+
+  private tokenHooks(): Pick<TokenManagerOptions, 'onRefresh' | 'onPersistError'> {
+    return {
+      onRefresh: (outcome, detail) => {
+        this.audit({ nodeId: this.config.id, nodeType: 'ford-account', nodeName: this.config.name, action: 'token.refresh', outcome, detail });
+      },
+      onPersistError: (err) => this.emit('warning', `the rotated tokens could not be saved (${err.message}); they are kept in memory and saved again on the next call`),
+    };
   }
 
   audit(input: AuditInput): AuditRecord {

@@ -21,9 +21,6 @@ export const SCOPE_CATALOGUE: readonly ScopeDescription[] = [
   { scope: 'command:charge', label: 'Start and stop charging', sensitive: false },
 ];
 
-/** Ford's real APIs grant one all-or-nothing scope; it means "whatever the owner ticked". */
-export const FORD_ALL_ACCESS_SCOPES = ['access', 'openid', 'offline_access'];
-
 export function isScope(value: unknown): value is Scope {
   return typeof value === 'string' && (SCOPE_NAMES as readonly string[]).includes(value);
 }
@@ -38,15 +35,15 @@ export function parseScopeString(value: unknown): string[] {
 }
 
 /**
- * What the kit may do: ticked ∩ granted. A provider that answers with its
- * single all-access scope (Ford) grants exactly what was ticked; a provider
- * that answers with no scope at all is taken at the ticked set too (RFC 6749
- * 5.1: an omitted scope means the requested one).
+ * What the kit may do: ticked ∩ granted. Ford's real APIs grant one
+ * all-or-nothing scope (`access`, `…/fordconnect/access`, or the client id on
+ * the B2C tenant): for those providers, and only when the caller says so
+ * (`allAccess`), it means exactly what the owner ticked. A provider that
+ * omits `scope` granted what was requested (RFC 6749 5.1).
  */
-export function effectiveScopes(ticked: readonly string[], grantedByToken: readonly string[] | undefined): Scope[] {
+export function effectiveScopes(ticked: readonly string[], grantedByToken: readonly string[] | undefined, allAccess: (scope: string) => boolean = () => false): Scope[] {
   const wanted = ticked.filter(isScope);
   if (grantedByToken === undefined || grantedByToken.length === 0) return wanted;
-  const granular = grantedByToken.filter(isScope);
-  if (granular.length === 0 && grantedByToken.some((s) => FORD_ALL_ACCESS_SCOPES.includes(s) || s.endsWith('/access'))) return wanted;
-  return wanted.filter((s) => granular.includes(s));
+  if (grantedByToken.some(allAccess)) return wanted;
+  return wanted.filter((s) => grantedByToken.includes(s));
 }

@@ -2,7 +2,7 @@ import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { buildTokenManager, FordAccount, type AccountConfig } from '../lib/account';
 import { escapeHtml } from '../lib/html-escape';
-import { OAuthError } from '../lib/oauth/token-manager';
+import { OAuthError, type TokenManager } from '../lib/oauth/token-manager';
 import { PendingAuthorizations, parseRedirect } from '../lib/oauth/pending-authorizations';
 import { TokenStore } from '../lib/oauth/token-store';
 import { accountConfig, accountEnvironment, type FordAccountCredentials, type FordAccountDef, type FordAccountNode } from './account-node';
@@ -52,10 +52,16 @@ export function registerAccountAdmin(RED: NodeAPI): void {
   };
 
   /** Stores tokens for the account and tells a deployed node to pick them up. */
-  const finish = async (config: AccountConfig, code: string, verifier: string) => {
+  const finish = async (config: AccountConfig, obtain: (manager: TokenManager) => Promise<unknown>) => {
+    const account = deployed(config.id)?.account;
+    // A refresh the running node has in flight must not overwrite what this authorization stores.
+    account?.tokens.retire();
     const manager = buildTokenManager(config, envFor(config));
-    await manager.completeAuthorization(code, verifier);
-    deployed(config.id)?.account?.reloadTokens();
+    try {
+      await obtain(manager);
+    } finally {
+      account?.reloadTokens();
+    }
     return manager;
   };
 
@@ -64,9 +70,7 @@ export function registerAccountAdmin(RED: NodeAPI): void {
       const id = String(req.params.id);
       const config = configFromRequest(id, req.body);
       if (config.grant === 'client_credentials') {
-        const manager = buildTokenManager(config, envFor(config));
-        await manager.authorizeClientCredentials();
-        deployed(id)?.account?.reloadTokens();
+        const manager = await finish(config, (m) => m.authorizeClientCredentials());
         res.json({ connected: true, ...statusOf(manager) });
         return;
       }
@@ -97,7 +101,8 @@ export function registerAccountAdmin(RED: NodeAPI): void {
       return;
     }
     try {
-      await finish(entry.context, q.code, entry.codeVerifier);
+      const code = q.code;
+      await finish(entry.context, (m) => m.completeAuthorization(code, entry.codeVerifier));
       page(res, 200, 'Connected', 'Your Ford account is connected to Node-RED. You can close this tab and return to the editor.');
     } catch (err) {
       page(res, 400, 'Authorization failed', `${describe(err)} Nothing was changed.`);
@@ -125,7 +130,8 @@ export function registerAccountAdmin(RED: NodeAPI): void {
       return;
     }
     try {
-      const manager = await finish(entry.context, parsed.code, entry.codeVerifier);
+      const code = parsed.code;
+      const manager = await finish(entry.context, (m) => m.completeAuthorization(code, entry.codeVerifier));
       res.json({ connected: true, ...statusOf(manager) });
     } catch (err) {
       sendError(res, err);
@@ -144,7 +150,7 @@ export function registerAccountAdmin(RED: NodeAPI): void {
       const tokens = new TokenStore(env.tokenDir, id, env.credentialSecret).load();
       res.json({ deployed: false, state: tokens ? 'authorized' : 'unauthorized', grantedScopes: tokens?.grantedScopes ?? [], expiresAt: tokens?.expiresAt, authorizedAt: tokens?.authorizedAt });
     } catch (err) {
-      sendError(res, err);
+      res.json({ deployed: false, state: 'reauth-needed', reason: `the stored tokens could not be read (${(err as Error).message})` });
     }
   });
 

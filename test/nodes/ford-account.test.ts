@@ -7,6 +7,7 @@ import helper from 'node-red-node-test-helper';
 import type { RunningSimulator } from '../../src/sim';
 import { withSimulator } from '../helpers/sim';
 import { consentAt } from '../helpers/consent';
+import { signIn } from '../helpers/oauth-flow';
 import type { FordAccountNode } from '../../src/nodes/account-node';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -60,6 +61,17 @@ describe('ford-account node (against the simulator)', function () {
     const callback = new URL(redirect);
     expect(`${callback.origin}${callback.pathname}`).to.equal(REDIRECT);
     await helper.request().get(`/ford-connect/auth/callback${callback.search}`).expect(200).expect(/Connected/);
+  }
+
+  /** The owner signs in to the simulator and presses "Revoke now" on every live demo-app connection. */
+  async function revokeOnConnectedAppsPage(): Promise<void> {
+    const cookie = await signIn(sim.url);
+    const live = [...sim.world.store.grants.values()].filter((g) => g.clientId === 'demo-client' && g.ownerId === 'owner-1' && g.revokedAt === undefined);
+    expect(live.length).to.be.greaterThan(0);
+    for (const grant of live) {
+      const res = await fetch(`${sim.url}/owner/apps/${grant.id}/revoke`, { method: 'POST', headers: { cookie, origin: sim.url }, redirect: 'manual' });
+      expect(res.status).to.equal(303);
+    }
   }
 
   it('runs the whole authorization-code flow: authorize, consent, callback, tokens stored', async () => {
@@ -173,8 +185,7 @@ describe('ford-account node (against the simulator)', function () {
   it('turns a revocation on the Connected Apps page into "re-authorization needed", with no retry storm', async () => {
     const node = await load();
     await authorizeThroughCallback(['read:status']);
-    const grant = [...sim.world.store.grants.values()].find((g) => g.clientId === 'demo-client' && g.revokedAt === undefined)!;
-    sim.world.store.revokeGrant(grant.id, 'revoked by the owner');
+    await revokeOnConnectedAppsPage();
     const states: string[] = [];
     node.account!.on('state', (s: string) => states.push(s));
     sim.world.counts.reset();
@@ -210,8 +221,7 @@ describe('ford-account node (against the simulator)', function () {
     const seen: Record<string, string[]> = { a: [], b: [] };
     node.register({ onAccountState: (s) => seen.a.push(s) });
     node.register({ onAccountState: (s) => seen.b.push(s) });
-    const grant = [...sim.world.store.grants.values()].find((g) => g.clientId === 'demo-client' && g.revokedAt === undefined)!;
-    sim.world.store.revokeGrant(grant.id, 'revoked by the owner');
+    await revokeOnConnectedAppsPage();
     await node.account!.vehicleApi().listVehicles().catch(() => undefined);
     expect(seen.a).to.deep.equal(['authorized', 'reauth-needed']);
     expect(seen.b).to.deep.equal(['authorized', 'reauth-needed']);
@@ -231,18 +241,34 @@ describe('ford-account node (against the simulator)', function () {
     expect(live).to.have.length(0);
   });
 
-  it('never puts tokens or secrets in the status or audit answers', async () => {
-    const node = await load();
-    await authorizeThroughCallback(['read:status']);
-    const stored = fs.readFileSync(path.join(userDir, 'ford-connect', 'tokens-acc.json'), 'utf8');
-    const { accessToken, refreshToken } = JSON.parse(stored) as { accessToken: string; refreshToken: string };
-    const status = await helper.request().get('/ford-connect/accounts/acc').expect(200);
+  it('never puts tokens, secrets or codes in logs, admin answers or audit records', async () => {
+    const node = await load([account({ auditFile: path.join(userDir, 'audit.jsonl') })]);
+    const start = await helper.request().post('/ford-connect/accounts/acc/authorize').send({}).expect(200);
+    const redirect = new URL(await consentAt(start.body.url as string, { tick: ['read:status'] }));
+    const code = redirect.searchParams.get('code') as string;
+    await helper.request().get(`/ford-connect/auth/callback${redirect.search}`).expect(200);
+    const stored = JSON.parse(fs.readFileSync(path.join(userDir, 'ford-connect', 'tokens-acc.json'), 'utf8')) as { accessToken: string; refreshToken: string };
+    const secrets = [stored.accessToken, stored.refreshToken, code, 'demo-secret'];
+    const refreshed = await node.account!.tokens.refresh();
+    secrets.push(refreshed.accessToken, refreshed.refreshToken as string);
+    await revokeOnConnectedAppsPage();
+    await node.account!.vehicleApi().listVehicles().catch(() => undefined);
+    await node.account!.flushAudit();
+
     const audit = await helper.request().get('/ford-connect/accounts/acc/audit').expect(200);
-    for (const text of [JSON.stringify(status.body), JSON.stringify(audit.body)]) {
-      expect(text).to.not.include(accessToken);
-      expect(text).to.not.include(refreshToken);
-      expect(text).to.not.include('demo-secret');
-    }
-    expect(node.account).to.not.equal(undefined);
+    const actions = (audit.body.records as { action: string; outcome: string }[]).map((r) => `${r.action}:${r.outcome}`);
+    expect(actions).to.include.members(['token.refresh:ok', 'token.refresh:failed', 'auth.revoked:denied']);
+    // The helper spies on every node's warn.
+    const warnings = (node.warn as unknown as sinon.SinonSpy).args;
+    expect(warnings.flat().join()).to.match(/Re-authorization needed|reauth-needed/);
+    const status = await helper.request().get('/ford-connect/accounts/acc').expect(200);
+    const everything = [
+      JSON.stringify(status.body),
+      JSON.stringify(audit.body),
+      fs.readFileSync(path.join(userDir, 'audit.jsonl'), 'utf8'),
+      JSON.stringify(warnings),
+      JSON.stringify(helper.log().args),
+    ].join('\n');
+    for (const secret of secrets) expect(everything).to.not.include(secret);
   });
 });

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { ApiError, parseRetryAfter } from '../../src/lib/api/errors';
-import { FconQueryApi } from '../../src/lib/api/fcon-query';
+import { FconQueryApi, vehicleIdFromVin } from '../../src/lib/api/fcon-query';
 import { HttpClient, type TokenSource } from '../../src/lib/api/http-client';
 import { ReauthorizationNeededError } from '../../src/lib/oauth/token-manager';
 
@@ -112,7 +112,8 @@ describe('lib/api/http-client error mapping (against a local server)', () => {
   it('reads the one FordConnect Query vehicle from the garage', async () => {
     handler = reply(200, { vin: '1FMCU9J98MUA12345', nickName: 'Blue', modelName: 'Escape', modelYear: '2021', make: 'Ford', engineType: 'PHEV' });
     const vehicles = await new FconQueryApi(new HttpClient({ baseUrl: base, tokens: tokens() })).listVehicles();
-    expect(vehicles).to.deep.equal([{ vehicleId: '1FMCU9J98MUA12345', make: 'Ford', modelName: 'Escape', modelYear: '2021', nickName: 'Blue', engineType: 'PHEV' }]);
+    expect(JSON.stringify(vehicles)).to.not.include('1FMCU9J98MUA12345');
+    expect(vehicles).to.deep.equal([{ vehicleId: vehicleIdFromVin('1FMCU9J98MUA12345'), make: 'Ford', modelName: 'Escape', modelYear: '2021', nickName: 'Blue', engineType: 'PHEV' }]);
   });
 
   it('parses Retry-After seconds and dates', () => {

@@ -15,9 +15,13 @@ describe('lib/scopes', () => {
     expect(effectiveScopes(['read:status', 'command:lock'], ['read:status', 'read:location'])).to.deep.equal(['read:status']);
   });
 
-  it('takes Ford\'s single all-access scope as "what the owner ticked"', () => {
-    expect(effectiveScopes(['read:status', 'command:lock'], ['https://x/fordconnect/access', 'openid', 'offline_access'])).to.deep.equal(['read:status', 'command:lock']);
-    expect(effectiveScopes(['read:status'], ['access'])).to.deep.equal(['read:status']);
+  it('takes Ford\'s single all-access scope as "what the owner ticked", only where the caller says so', () => {
+    const ford = (s: string) => s === 'access' || s.endsWith('/access');
+    expect(effectiveScopes(['read:status', 'command:lock'], ['https://x/fordconnect/access', 'openid', 'offline_access'], ford)).to.deep.equal(['read:status', 'command:lock']);
+    expect(effectiveScopes(['read:status'], ['access'], ford)).to.deep.equal(['read:status']);
+    // Elsewhere openid / offline_access / access grant nothing of ours.
+    expect(effectiveScopes(['read:status', 'command:lock'], ['openid', 'offline_access'])).to.deep.equal([]);
+    expect(effectiveScopes(['read:status'], ['access'])).to.deep.equal([]);
   });
 
   it('never turns an unknown ticked name into a scope', () => {

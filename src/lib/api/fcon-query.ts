@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ApiError } from './errors';
 import type { HttpClient } from './http-client';
 import type { VehicleApi, VehicleSummary } from './vehicle-api';
@@ -15,7 +16,8 @@ export class FconQueryApi implements VehicleApi {
     const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
     return [
       {
-        vehicleId: data.vin,
+        // The VIN itself never leaves the kit: flows and the editor get a stable stand-in.
+        vehicleId: vehicleIdFromVin(data.vin),
         make: text(data.make),
         modelName: text(data.modelName),
         modelYear: data.modelYear === undefined ? undefined : String(data.modelYear),
@@ -24,4 +26,9 @@ export class FconQueryApi implements VehicleApi {
       },
     ];
   }
+}
+
+/** FordConnect Query paths carry no vehicle id; this one only tells vehicles apart in flows. */
+export function vehicleIdFromVin(vin: string): string {
+  return createHash('sha256').update(vin).digest('hex').slice(0, 32);
 }

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import axios from 'axios';
 import { AuthorizationCode, ClientCredentials, type AccessToken, type ModuleOptions } from 'simple-oauth2';
 import { parseScopeString } from '../scopes';
 import type { StoredTokens, TokenStore } from './token-store';
@@ -29,6 +30,10 @@ export interface TokenManagerOptions {
   now?: () => number;
   /** Extra authorize parameters a provider needs (Ford's `make`, `application_id`). */
   extraAuthorizeParams?: Record<string, string>;
+  /** Told about every refresh, for the audit log; never given a token. */
+  onRefresh?: (outcome: 'ok' | 'failed', detail: string) => void;
+  /** The token file could not be written; the tokens stay in memory and the save is retried. */
+  onPersistError?: (err: Error) => void;
 }
 
 export type AuthState = 'unauthorized' | 'authorized' | 'reauth-needed';
@@ -116,10 +121,19 @@ export class TokenManager {
   /** Counted for tests and the editor: how many times the provider was asked for a token. */
   refreshCount = 0;
 
+  /** Bumped by disconnect and retire: results of requests started before are dropped. */
+  private generation = 0;
+  private unsaved = false;
+
   constructor(private readonly options: TokenManagerOptions) {
     this.now = options.now ?? (() => Date.now());
     this.marginMs = (options.refreshMarginSeconds ?? 60) * 1000;
-    this.tokens = options.store.load();
+    try {
+      this.tokens = options.store.load();
+    } catch (err) {
+      // A corrupt file, or one sealed under another credentialSecret: authorizing again replaces it.
+      this.reauthReason = `the stored tokens could not be read (${(err as Error).message}); authorize again`;
+    }
   }
 
   get state(): AuthState {
@@ -147,10 +161,6 @@ export class TokenManager {
   private config(withAuthorize = true): ModuleOptions {
     const token = splitUrl(this.options.tokenUrl);
     const auth: ModuleOptions['auth'] = { tokenHost: token.host, tokenPath: token.path };
-    if (this.options.revokeUrl) {
-      const revoke = splitUrl(this.options.revokeUrl);
-      if (revoke.host === token.host) auth.revokePath = revoke.path;
-    }
     if (withAuthorize) {
       const authorize = splitUrl(this.options.authorizeUrl);
       auth.authorizeHost = authorize.host;
@@ -179,26 +189,30 @@ export class TokenManager {
   /** Exchanges the code from the callback (or the pasted redirect URL) for tokens and stores them. */
   async completeAuthorization(code: string, codeVerifier: string): Promise<StoredTokens> {
     const client = new AuthorizationCode(this.config());
+    const generation = this.generation;
     let token: AccessToken;
     try {
       token = await client.getToken({ code, redirect_uri: this.options.redirectUri, code_verifier: codeVerifier } as Parameters<AuthorizationCode['getToken']>[0]);
     } catch (err) {
       throw toOAuthError(err);
     }
-    return this.accept(token.token, undefined, true);
+    return this.accept(token.token, undefined, true, generation);
   }
 
   /** Client credentials (fleet accounts): no browser, no refresh token. */
   async authorizeClientCredentials(): Promise<StoredTokens> {
     const client = new ClientCredentials(this.config(false));
+    const generation = this.generation;
     let token: AccessToken;
     try {
       this.refreshCount++;
       token = await client.getToken({ scope: this.options.requestScopes });
     } catch (err) {
-      throw toOAuthError(err);
+      const error = toOAuthError(err);
+      this.options.onRefresh?.('failed', `client credentials: ${error.message}`);
+      throw error;
     }
-    return this.accept(token.token, undefined, true);
+    return this.accept(token.token, undefined, true, generation);
   }
 
   /**
@@ -208,6 +222,7 @@ export class TokenManager {
   async getAccessToken(): Promise<string> {
     if (this.reauthReason) throw new ReauthorizationNeededError(this.reauthReason);
     if (!this.tokens) throw new ReauthorizationNeededError('not authorized yet');
+    if (this.unsaved) this.persist();
     if (this.tokens.expiresAt - this.marginMs > this.now()) return this.tokens.accessToken;
     return (await this.refresh()).accessToken;
   }
@@ -238,18 +253,23 @@ export class TokenManager {
     if (!current.refreshToken) return this.needReauthorization('the provider gave no refresh token');
     const client = new AuthorizationCode(this.config());
     const token = client.createToken({ access_token: current.accessToken, refresh_token: current.refreshToken, token_type: current.tokenType });
+    const generation = this.generation;
     this.refreshCount++;
     let fresh: AccessToken;
     try {
       fresh = await token.refresh();
     } catch (err) {
       const error = toOAuthError(err);
+      this.options.onRefresh?.('failed', `${error.code}: ${error.message}`);
+      if (generation !== this.generation) throw new ReauthorizationNeededError('disconnected');
       if (error.code === 'invalid_grant' || error.code === 'unauthorized_client' || error.code === 'invalid_client') {
         return this.needReauthorization(`${error.code}: ${error.message}`);
       }
       throw error;
     }
-    return this.accept(fresh.token, current, false);
+    const stored = this.accept(fresh.token, current, false, generation);
+    this.options.onRefresh?.('ok', 'access token refreshed');
+    return stored;
   }
 
   private needReauthorization(reason: string): never {
@@ -257,7 +277,9 @@ export class TokenManager {
     throw new ReauthorizationNeededError(reason);
   }
 
-  private accept(raw: Record<string, unknown>, previous: StoredTokens | undefined, fresh: boolean): StoredTokens {
+  private accept(raw: Record<string, unknown>, previous: StoredTokens | undefined, fresh: boolean, generation: number): StoredTokens {
+    // Disconnected or replaced while the request ran: its tokens must not come back.
+    if (generation !== this.generation) throw new ReauthorizationNeededError('disconnected while the token request was running');
     // Ford answers with only an id_token when asked for `openid offline_access` alone: that is the bearer.
     const accessToken = typeof raw.access_token === 'string' ? raw.access_token : typeof raw.id_token === 'string' ? raw.id_token : undefined;
     if (!accessToken) throw new OAuthError('invalid_response', 'the token endpoint answered without a token');
@@ -272,31 +294,61 @@ export class TokenManager {
       grantedScopes: scope.length > 0 ? scope : previous?.grantedScopes,
       authorizedAt: fresh || !previous ? this.now() : previous.authorizedAt,
     };
-    // Persist before anyone uses the new token: a restart a second later must still work.
-    this.options.store.save(tokens);
+    // Memory first: the provider has already rotated, so the old refresh token is dead either way.
     this.tokens = tokens;
     this.reauthReason = undefined;
+    this.persist();
     return tokens;
+  }
+
+  /** Saves now; a failure is reported and retried on the next call, never lost silently. */
+  private persist(): void {
+    if (!this.tokens) return;
+    try {
+      this.options.store.save(this.tokens);
+      this.unsaved = false;
+    } catch (err) {
+      this.unsaved = true;
+      this.options.onPersistError?.(err as Error);
+    }
+  }
+
+  /** Stops this manager from storing anything more (the account got a new one). */
+  retire(): void {
+    this.generation++;
   }
 
   /** Disconnect: revoke at the provider (RFC 7009) when it can, and forget the tokens either way. */
   async disconnect(): Promise<{ revoked: boolean; error?: string }> {
     const current = this.tokens;
+    this.generation++;
     this.tokens = undefined;
     this.reauthReason = undefined;
+    this.unsaved = false;
     this.options.store.clear();
     if (!current || !this.options.revokeUrl) return { revoked: false };
-    const client = new AuthorizationCode(this.config());
-    const token = client.createToken({ access_token: current.accessToken, refresh_token: current.refreshToken, token_type: current.tokenType });
     try {
-      // RFC 7009 answers 200 with any body (often none): don't insist on JSON.
-      const lenient = { json: true } as Parameters<AccessToken['revoke']>[1];
       // The refresh token first: revoking it ends the whole grant.
-      if (current.refreshToken) await token.revoke('refresh_token', lenient);
-      await token.revoke('access_token', lenient);
+      if (current.refreshToken) await this.revoke(current.refreshToken, 'refresh_token');
+      await this.revoke(current.accessToken, 'access_token');
       return { revoked: true };
     } catch (err) {
-      return { revoked: false, error: toOAuthError(err).message };
+      return { revoked: false, error: err instanceof Error ? err.message : String(err) };
     }
+  }
+
+  /**
+   * RFC 7009 is one form POST; done directly because simple-oauth2 can only
+   * revoke on the token endpoint's host and insists on a JSON answer.
+   */
+  private async revoke(token: string, hint: 'access_token' | 'refresh_token'): Promise<void> {
+    const body = new URLSearchParams({ token, token_type_hint: hint, client_id: this.options.clientId, client_secret: this.options.clientSecret });
+    const response = await axios.post(this.options.revokeUrl as string, body.toString(), {
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+      timeout: 15_000,
+      validateStatus: () => true,
+      maxRedirects: 0,
+    });
+    if (response.status !== 200) throw new OAuthError('revocation_failed', `the revocation endpoint answered HTTP ${response.status}`, response.status);
   }
 }

@@ -1,0 +1,110 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import type { RunningSimulator } from '../../src/sim';
+import { TokenManager, ReauthorizationNeededError } from '../../src/lib/oauth/token-manager';
+import { TokenStore } from '../../src/lib/oauth/token-store';
+import { withSimulator } from '../helpers/sim';
+import { connect, DEMO_CLIENT, introspect } from '../helpers/oauth-flow';
+
+describe('lib/oauth/token-manager (against the simulator)', () => {
+  let sim: RunningSimulator;
+  let dir: string;
+
+  before(async () => {
+    sim = await withSimulator();
+  });
+  after(() => sim.close());
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ford-tm-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  async function authorizedManager(extra: Partial<ConstructorParameters<typeof TokenManager>[0]> = {}): Promise<{ manager: TokenManager; store: TokenStore; refreshToken: string }> {
+    const body = await connect(sim.url, { scopes: ['read:status'] });
+    const store = new TokenStore(dir, 'acc');
+    store.save({ accessToken: body.access_token, refreshToken: body.refresh_token, tokenType: 'Bearer', expiresAt: Date.now() + 1_000_000, grantedScopes: ['read:status'], authorizedAt: Date.now() });
+    const manager = new TokenManager({
+      clientId: DEMO_CLIENT.clientId,
+      clientSecret: DEMO_CLIENT.clientSecret,
+      grant: 'authorization_code',
+      authorizeUrl: `${sim.url}/oauth2/v2.0/authorize`,
+      tokenUrl: `${sim.url}/oauth2/v2.0/token`,
+      revokeUrl: `${sim.url}/oauth2/v2.0/revoke`,
+      redirectUri: DEMO_CLIENT.redirectUri,
+      requestScopes: ['read:status'],
+      store,
+      ...extra,
+    });
+    return { manager, store, refreshToken: body.refresh_token };
+  }
+
+  it('builds an authorize URL with PKCE S256 and a short hex state', async () => {
+    const { manager } = await authorizedManager();
+    const started = manager.beginAuthorization();
+    const url = new URL(started.url);
+    expect(url.searchParams.get('code_challenge_method')).to.equal('S256');
+    expect(url.searchParams.get('code_challenge')).to.match(/^[A-Za-z0-9_-]{43}$/);
+    expect(url.searchParams.get('state')).to.equal(started.state).and.match(/^[0-9a-f]{16}$/);
+    expect(url.searchParams.get('redirect_uri')).to.equal(DEMO_CLIENT.redirectUri);
+  });
+
+  it('forgets the tokens on Disconnect even while a refresh is in flight', async () => {
+    const { manager, store } = await authorizedManager();
+    const refreshing = manager.refresh().then(
+      () => 'resolved',
+      (e: Error) => e.name,
+    );
+    const result = await manager.disconnect();
+    expect(await refreshing).to.equal('ReauthorizationNeededError');
+    expect(result.revoked).to.equal(true);
+    expect(manager.state).to.equal('unauthorized');
+    expect(store.load()).to.equal(undefined);
+  });
+
+  it('drops the answer of a refresh started before it was retired', async () => {
+    const { manager, store } = await authorizedManager();
+    const before = store.load();
+    const refreshing = manager.refresh().catch((e: Error) => e);
+    manager.retire();
+    expect(await refreshing).to.be.instanceOf(ReauthorizationNeededError);
+    expect(store.load()).to.deep.equal(before);
+  });
+
+  it('keeps rotated tokens in memory when the file cannot be written, and says so', async () => {
+    const errors: Error[] = [];
+    const { manager, store } = await authorizedManager({ onPersistError: (e) => errors.push(e) });
+    // The token file's place is taken by a non-empty directory: rename fails.
+    fs.rmSync(store.file);
+    fs.mkdirSync(path.join(store.file, 'blocker'), { recursive: true });
+    const fresh = await manager.refresh();
+    expect(errors).to.have.length(1);
+    expect(await manager.getAccessToken()).to.equal(fresh.accessToken);
+    // The next refresh uses the rotated refresh token, not the dead one: no replay, grant alive.
+    fs.rmSync(store.file, { recursive: true });
+    const again = await manager.refresh();
+    expect(manager.state).to.equal('authorized');
+    expect((await introspect(sim.url, again.accessToken)).body.active).to.equal(true);
+    expect(store.load()?.accessToken).to.equal(again.accessToken);
+  });
+
+  it('treats an unreadable token file as "authorize again" instead of failing the account', async () => {
+    const store = new TokenStore(dir, 'acc');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(store.file, '{not json');
+    const manager = new TokenManager({ clientId: 'c', clientSecret: 's', grant: 'authorization_code', authorizeUrl: `${sim.url}/a`, tokenUrl: `${sim.url}/t`, redirectUri: 'http://x/cb', requestScopes: [], store });
+    expect(manager.state).to.equal('reauth-needed');
+    expect(manager.reauthorizationReason).to.match(/could not be read/);
+    const err = await manager.getAccessToken().catch((e: Error) => e);
+    expect(err).to.be.instanceOf(ReauthorizationNeededError);
+  });
+
+  it('reports each refresh for the audit log, without the token', async () => {
+    const events: string[] = [];
+    const { manager } = await authorizedManager({ onRefresh: (outcome, detail) => events.push(`${outcome}: ${detail}`) });
+    const fresh = await manager.refresh();
+    expect(events).to.deep.equal(['ok: access token refreshed']);
+    expect(events.join()).to.not.include(fresh.accessToken);
+  });
+});
