@@ -18,14 +18,13 @@ process.stdin.on('end', () => {
   need('package.json', 'the manifest');
   need('README.md', 'the palette manager shows it');
   need('LICENSE', 'Apache-2.0');
-  need('CHANGELOG.md', 'release notes');
   for (const bin of Object.values(pkg.bin)) need(path.normalize(bin), 'bin entry');
   need(path.normalize(pkg.main), 'library entry');
   for (const [type, file] of Object.entries(pkg['node-red'].nodes)) {
     need(path.normalize(file), `node ${type}`);
     need(path.normalize(file).replace(/\.js$/, '.html'), `editor of ${type}`);
   }
-  const allowed = /^(dist\/|examples\/|icons\/|README\.md$|LICENSE$|CHANGELOG\.md$|package\.json$)/;
+  const allowed = /^(dist\/|examples\/|icons\/|README\.md$|LICENSE$|package\.json$)/;
   for (const file of files) {
     if (!allowed.test(file)) problems.push(`unexpected file in the package: ${file}`);
     if (/\.test\.js$|\.ts$(?<!\.d\.ts)/.test(file) && !file.endsWith('.d.ts')) problems.push(`source or test file shipped: ${file}`);
