@@ -31,11 +31,11 @@ function buildCommand(): Command {
 }
 
 /** Links this checkout into the user dir so Node-RED loads it as an installed module (nodes, icons, examples). */
-export function prepareUserDir(userDir: string, port: number): void {
+export function prepareUserDir(userDir: string, port: number, packageRoot: string = projectRoot): void {
   fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
   const pkgFile = path.join(userDir, 'package.json');
   if (!fs.existsSync(pkgFile)) {
-    fs.writeFileSync(pkgFile, JSON.stringify({ name: 'ford-connect-demo', description: 'Node-RED user dir of npm start', version: '0.0.0', private: true, dependencies: { [PACKAGE_NAME]: `file:${projectRoot}` } }, null, 2));
+    fs.writeFileSync(pkgFile, JSON.stringify({ name: 'ford-connect-demo', description: 'Node-RED user dir of npm start', version: '0.0.0', private: true, dependencies: { [PACKAGE_NAME]: `file:${packageRoot}` } }, null, 2));
   }
   const link = path.join(userDir, 'node_modules', PACKAGE_NAME);
   let current: string | undefined;
@@ -44,9 +44,9 @@ export function prepareUserDir(userDir: string, port: number): void {
   } catch {
     current = undefined;
   }
-  if (current !== projectRoot) {
+  if (current !== packageRoot) {
     fs.rmSync(link, { recursive: true, force: true });
-    fs.symlinkSync(projectRoot, link, 'dir');
+    fs.symlinkSync(packageRoot, link, 'dir');
   }
   const settings = `// Written by npm start; edit freely, it is not overwritten.
 module.exports = {
