@@ -38,7 +38,12 @@ export function buildCommand(): Command {
     .option('--client-id <id>', 'demo app client id', d.demoClient.id)
     .option('--client-secret <secret>', 'demo app client secret', d.demoClient.secret)
     .option('--redirect-uri <uri>', 'a redirect URI registered for the demo app (repeatable; replaces the defaults)', collect, [])
-    .option('--log-requests', 'log one line per request (never tokens)', false);
+    .option('--log-requests', 'log one line per request (never tokens)', false)
+    .addOption(
+      new Option('--trust-proxy <spec>', "proxies whose X-Forwarded-For names the caller (for the IP allow-list and the audit log): addresses, CIDR ranges or loopback / linklocal / uniquelocal, comma-separated; default none").env(
+        'FORD_SIM_TRUST_PROXY',
+      ),
+    );
 }
 
 export function optionsFrom(opts: Record<string, unknown>): Partial<SimOptions> {
@@ -66,6 +71,7 @@ export function optionsFrom(opts: Record<string, unknown>): Partial<SimOptions> 
       redirectUris: redirects.length > 0 ? redirects : [...DEFAULT_REDIRECT_URIS],
     },
     logRequests: opts.logRequests as boolean,
+    ...(typeof opts.trustProxy === 'string' ? { trustProxy: opts.trustProxy } : {}),
   };
 }
 
@@ -87,6 +93,7 @@ export function describe(sim: RunningSimulator): string {
     `  Redirect URIs    ${o.demoClient.redirectUris.join('  ')}`,
     `  Fleet app        client id ${o.fleetClient.id}   client secret ${o.fleetClient.secret}  (client credentials)`,
     `  Owners           ${DEMO_OWNERS.map((u) => u.email).join(', ')}  (password: demo)`,
+    ...(o.trustProxy ? [`  Trusted proxies  ${o.trustProxy}  (their X-Forwarded-For names the caller)`] : []),
     `  Tokens           access ${o.accessTokenSeconds} s, refresh ${o.refreshTokenSeconds} s; time scale ${o.timeScale}x; seed ${o.seed}`,
     '  Vehicles',
     ...vehicles,

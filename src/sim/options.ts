@@ -21,6 +21,12 @@ export interface SimOptions {
   remoteStartMinutes: number;
   /** Simulated ms a command id stays readable. */
   commandIdTtlMs: number;
+  /**
+   * Key mixed into command ids. Unset (the default): a random key each run,
+   * so no app can guess another app's command ids, not even knowing the seed.
+   * Set it only where the same seed must give the same ids (tests).
+   */
+  commandIdSecret?: string;
   rateLimits: RateLimitSettings;
   faults: Partial<FaultSettings>;
   /** The demo app registered at start, so the kit can connect without set-up. */
@@ -29,6 +35,13 @@ export interface SimOptions {
   fleetClient: { id: string; secret: string };
   /** Log one line per request (never tokens or secrets). */
   logRequests: boolean;
+  /**
+   * Proxies whose X-Forwarded-For names the caller (express `trust proxy`:
+   * addresses, CIDR ranges, `loopback`, `linklocal`, `uniquelocal`, comma-separated).
+   * Unset (the default): none, so a caller is its socket address and cannot
+   * talk its way past an IP allow-list with a header.
+   */
+  trustProxy?: string;
 }
 
 export const DEFAULT_REDIRECT_URIS = [

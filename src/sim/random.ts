@@ -1,6 +1,8 @@
 /**
  * Seeded pseudo-random numbers (mulberry32), so a simulator started with the
- * same --seed gives the same ids, fault draws and command outcomes.
+ * same --seed gives the same ids, fault draws and command outcomes. Command
+ * ids also mix in a per-run key (FleetSettings.commandIdKey), so they are the
+ * same across runs only when that key is given too.
  */
 export class SeededRandom {
   private state: number;

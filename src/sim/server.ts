@@ -22,8 +22,14 @@ export interface RunningSimulator {
 export function createApp(world: World): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  // Trust loopback proxies only, so the IP allow-list sees the caller's address.
-  app.set('trust proxy', 'loopback');
+  // The IP allow-list, the audit log and /sim's loopback check judge the peer's own address:
+  // X-Forwarded-For counts only when sent by a proxy the operator named (--trust-proxy).
+  const trustProxy = world.options.trustProxy?.trim() ? world.options.trustProxy : false;
+  try {
+    app.set('trust proxy', trustProxy);
+  } catch (err) {
+    throw new RangeError(`invalid trust proxy "${world.options.trustProxy}": ${(err as Error).message}; give addresses, CIDR ranges or loopback / linklocal / uniquelocal, comma-separated`);
+  }
   app.use(cookieParser());
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));
   app.use(express.json({ limit: '64kb', type: ['application/json', 'application/*+json'] }));

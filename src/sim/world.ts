@@ -49,6 +49,7 @@ export class World {
       remoteStartMinutes: options.remoteStartMinutes,
       commandIdTtlMs: options.commandIdTtlMs,
       isOffline: (vehicleId) => this.faults.offlineVehicles.includes(vehicleId),
+      ...(options.commandIdSecret !== undefined ? { commandIdKey: options.commandIdSecret } : {}),
     });
 
     for (const owner of DEMO_OWNERS) this.store.addOwner({ ...owner });

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { RunningSimulator } from '../../src/sim';
 import { controlRefusal, isLoopbackAddress } from '../../src/sim/control/loopback';
 import { defaultFaults } from '../../src/sim/control/faults';
-import { mintToken, withSimulator } from '../helpers/sim';
+import { mintToken, requestFrom, withSimulator } from '../helpers/sim';
 
 interface JsonAnswer {
   status: number;
@@ -70,6 +70,27 @@ describe('sim control API (/sim)', () => {
       const rebound = await raw('/sim/state', { host: 'attacker.example:8370' });
       expect(rebound.status).to.equal(403);
       expect(JSON.parse(rebound.body)).to.have.property('error');
+    });
+  });
+
+  describe('with no trusted proxy (the default)', () => {
+    it('answers any loopback peer and ignores X-Forwarded-For', async () => {
+      for (const localAddress of ['127.0.0.1', '127.0.0.2']) {
+        const res = await requestFrom(`${sim.url}/sim/clock`, { localAddress });
+        expect(res.status, localAddress).to.equal(200);
+      }
+      // The peer is loopback; a header cannot make it an outsider, nor an outsider loopback.
+      expect((await requestFrom(`${sim.url}/sim/clock`, { localAddress: '127.0.0.2', headers: { 'X-Forwarded-For': '203.0.113.9' } })).status).to.equal(200);
+    });
+
+    it('refuses an outside caller named by a proxy it was told to trust', async () => {
+      const proxied = await withSimulator({ trustProxy: 'loopback' });
+      try {
+        expect((await requestFrom(`${proxied.url}/sim/clock`, { headers: { 'X-Forwarded-For': '203.0.113.9' } })).status).to.equal(403);
+        expect((await requestFrom(`${proxied.url}/sim/clock`, { headers: { 'X-Forwarded-For': '127.0.0.5' } })).status).to.equal(200);
+      } finally {
+        await proxied.close();
+      }
     });
   });
 

@@ -3,7 +3,7 @@ import type { RunningSimulator } from '../../src/sim';
 import { allScopeNames } from '../../src/sim/oauth/scopes';
 import { defaultFaults } from '../../src/sim/control/faults';
 import type { Vehicle } from '../../src/sim/vehicles/vehicle';
-import { mintToken, withSimulator } from '../helpers/sim';
+import { mintToken, requestFrom, withSimulator } from '../helpers/sim';
 
 const APP_ID = 'afdc085b-377a-4351-b23e-5e1d35fb3700';
 const V3 = '/api/fordconnect/v3/vehicles';
@@ -304,13 +304,71 @@ describe('sim FordConnect v1 surface', () => {
       expect(alerts.map((a) => a.kind)).to.deep.equal(['ip-blocked']);
       expect(alerts[0]).to.include({ ownerId: 'owner-1', clientId: 'ip-listed-app' });
 
-      // A loopback proxy is trusted to name the caller (server.ts): the list judges that address.
-      expect((await get(`${V3}/${truck.id}`, app.token, { headers: { 'X-Forwarded-For': '10.20.30.40' } })).status).to.equal(200);
+      // No proxy is trusted by default: a header naming an allowed address changes nothing.
+      expect((await get(`${V3}/${truck.id}`, app.token, { headers: { 'X-Forwarded-For': '10.20.30.40' } })).status).to.equal(403);
       grant.ipAllowList = ['127.0.0.1'];
       expect((await get(`${V3}/${truck.id}`, app.token)).status).to.equal(200);
-      expect((await get(`${V3}/${truck.id}`, app.token, { headers: { 'X-Forwarded-For': '10.20.30.40' } })).status).to.equal(403);
+      expect((await get(`${V3}/${truck.id}`, app.token, { headers: { 'X-Forwarded-For': '10.20.30.40' } })).status, 'the socket, not the header').to.equal(200);
       grant.ipAllowList = ['::1', '127.0.0.0/8'];
       expect((await get(`${V3}/${truck.id}`, app.token)).status).to.equal(200);
+    });
+
+    describe('judges the socket address, not X-Forwarded-For', () => {
+      /** A GET from a chosen loopback address (127.0.0.0/8 is all loopback on Linux). */
+      const getFrom = (localAddress: string, path: string, token: string, headers: Record<string, string> = {}, on = sim) =>
+        requestFrom(`${on.url}${path}`, { localAddress, headers: { Authorization: `Bearer ${token}`, 'Application-Id': APP_ID, ...headers } });
+
+      it('lets 127.0.0.2 through an allow-list of 127.0.0.2 and refuses 127.0.0.1, whatever it claims', async () => {
+        const app = mintToken(sim, 'owner-1', ALL, { clientId: 'socket-listed-app', lifetimeSeconds: YEAR_SECONDS });
+        sim.world.store.grants.get(app.grantId)!.ipAllowList = ['127.0.0.2'];
+        const path = `${V3}/${truck.id}`;
+        const since = lastSeq();
+        expect((await getFrom('127.0.0.1', path, app.token)).status).to.equal(403);
+        expect((await getFrom('127.0.0.2', path, app.token)).status).to.equal(200);
+        for (const claim of ['127.0.0.2', '127.0.0.2, 127.0.0.1', '10.0.0.1, 127.0.0.2']) {
+          expect((await getFrom('127.0.0.1', path, app.token, { 'X-Forwarded-For': claim })).status, claim).to.equal(403);
+        }
+        expect((await getFrom('127.0.0.2', path, app.token, { 'X-Forwarded-For': '10.9.9.9' })).status, 'a header cannot refuse an allowed peer either').to.equal(200);
+        const records = auditSince(since).filter((e) => e.clientId === 'socket-listed-app');
+        expect(records.map((e) => [e.ip, e.httpStatus])).to.deep.equal([
+          ['127.0.0.1', 403],
+          ['127.0.0.2', 200],
+          ['127.0.0.1', 403],
+          ['127.0.0.1', 403],
+          ['127.0.0.1', 403],
+          ['127.0.0.2', 200],
+        ]);
+      });
+
+      it('believes X-Forwarded-For only from a proxy named in trustProxy', async () => {
+        const proxied = await withSimulator({ trustProxy: '127.0.0.3' });
+        try {
+          const app = mintToken(proxied, 'owner-1', ALL, { clientId: 'proxied-app', lifetimeSeconds: YEAR_SECONDS });
+          proxied.world.store.grants.get(app.grantId)!.ipAllowList = ['127.0.0.2'];
+          const path = `${V3}/${proxied.world.fleet.ownedBy('owner-1')[0].id}`;
+          const viaProxy = await getFrom('127.0.0.3', path, app.token, { 'X-Forwarded-For': '127.0.0.2' }, proxied);
+          expect(viaProxy.status, 'the trusted proxy names an allowed caller').to.equal(200);
+          expect((await getFrom('127.0.0.3', path, app.token, { 'X-Forwarded-For': '127.0.0.9' }, proxied)).status, 'the trusted proxy names another caller').to.equal(403);
+          expect((await getFrom('127.0.0.3', path, app.token, {}, proxied)).status, 'the proxy itself is not on the list').to.equal(403);
+          expect((await getFrom('127.0.0.1', path, app.token, { 'X-Forwarded-For': '127.0.0.2' }, proxied)).status, 'an untrusted peer').to.equal(403);
+          const ips = proxied.world.audit.all().filter((e) => e.clientId === 'proxied-app').map((e) => e.ip);
+          expect(ips).to.deep.equal(['127.0.0.2', '127.0.0.9', '127.0.0.3', '127.0.0.1']);
+        } finally {
+          await proxied.close();
+        }
+      });
+
+      it('refuses to start with a trustProxy express cannot read', async () => {
+        let failure: unknown;
+        try {
+          const started = await withSimulator({ trustProxy: 'not-an-address' });
+          await started.close();
+        } catch (err) {
+          failure = err;
+        }
+        expect(failure).to.be.instanceOf(Error);
+        expect((failure as Error).message).to.match(/trust proxy/);
+      });
     });
 
     it('answers injected 5xx and 429 faults after authentication, and audits them', async () => {
@@ -502,6 +560,58 @@ describe('sim FordConnect v1 surface', () => {
       expect((await get(`${V1}/${machE.id}/signal/${accepted.json.commandId}`)).status, 'another vehicle').to.equal(401);
     });
 
+    it('shows a command only to the app and owner that issued it, under its own path; 401 code 3000 otherwise', async () => {
+      const FAILED_3000 = { error: { code: 3000, title: 'Unauthorized user', statusCode: 'UNAUTHORIZED' }, status: 'FAILED', commandStatus: 'FAILED' };
+      // Sky is shared by owner-1 and owner-2: the partner's token reaches the vehicle, not owner-1's commands.
+      const otherApp = mintToken(sim, 'owner-1', ALL, { clientId: 'snooping-app', lifetimeSeconds: YEAR_SECONDS }).token;
+      const partner = mintToken(sim, 'owner-2', ALL, { lifetimeSeconds: YEAR_SECONDS }).token;
+      const idOf = async (command: string): Promise<string> => {
+        const accepted = await post(`${V1}/${machE.id}/${command}`);
+        expect(accepted.status, command).to.equal(202);
+        return accepted.json.commandId;
+      };
+      const lock = await idOf('lock');
+      const refresh = await idOf('status');
+      const locate = await idOf('location');
+      const base = `${V1}/${machE.id}`;
+      const since = lastSeq();
+      const refusals: [string, string][] = [
+        [`${base}/lock/${lock}`, otherApp],
+        [`${base}/lock/${lock}`, partner],
+        [`${base}/statusrefresh/${refresh}`, otherApp],
+        [`${base}/statusrefresh/${refresh}`, partner],
+        [`${base}/location/${locate}`, otherApp],
+        [`${base}/unlock/${lock}`, full],
+        [`${base}/signal/${lock}`, full],
+        [`${base}/statusrefresh/${lock}`, full],
+        [`${base}/lock/${refresh}`, full],
+        [`${base}/location/${refresh}`, full],
+        [`${base}/statusrefresh/${locate}`, full],
+        [`${V3}/${machE.id}/wake/${locate}`, full],
+      ];
+      for (const [path, token] of refusals) {
+        const reply = await get(path, token);
+        expect(reply.status, path).to.equal(401);
+        expect(reply.json, path).to.deep.equal(FAILED_3000);
+      }
+      const refused = auditSince(since).filter((e) => e.httpStatus === 401);
+      expect(refused).to.have.length(refusals.length);
+      expect(refused.every((e) => e.outcome === 'failed' && e.detail.includes('unknown or expired command id'))).to.equal(true);
+      expect(refused.filter((e) => e.clientId === 'snooping-app')).to.have.length(3);
+      expect(refused.filter((e) => e.ownerId === 'owner-2')).to.have.length(2);
+
+      sim.world.clock.advance(4 * SEC);
+      expect((await get(`${base}/lock/${lock}`)).json).to.deep.equal({ status: 'SUCCESS', commandStatus: 'COMPLETED', commandId: lock });
+      expect((await get(`${OLD}/${machE.id}/lock/${lock}`)).status, 'any spelling of the same path').to.equal(200);
+      const result = await get(`${base}/statusrefresh/${refresh}`);
+      expect(result.json.commandStatus).to.equal('COMPLETED');
+      expect(result.json.vehicleStatus.lockStatus.value).to.equal('LOCKED');
+      expect((await get(`${base}/location/${locate}`)).json.commandStatus).to.equal('COMPLETED');
+      // Still nothing for the others once settled.
+      expect((await get(`${base}/statusrefresh/${refresh}`, partner)).status).to.equal(401);
+      expect((await get(`${base}/lock/${lock}`, otherApp)).status).to.equal(401);
+    });
+
     it('406s charge commands and EV schedules on ICE; accepts them on BEV, EV and PHEV', async () => {
       const since = lastSeq();
       for (const command of ['startCharge', 'stopCharge']) {
@@ -685,10 +795,11 @@ describe('sim FordConnect v1 surface', () => {
   });
 
   describe('determinism', () => {
-    it('gives two simulators with one seed the same vehicles and command ids', async () => {
-      const a = await withSimulator({ seed: 99 });
-      const b = await withSimulator({ seed: 99 });
+    it('gives two simulators with one seed the same vehicles, and the same command ids only with one command-id secret', async () => {
+      const a = await withSimulator({ seed: 99, commandIdSecret: 'test-secret' });
+      const b = await withSimulator({ seed: 99, commandIdSecret: 'test-secret' });
       const c = await withSimulator({ seed: 100 });
+      const d = await withSimulator({ seed: 99 });
       try {
         const ids = (s: RunningSimulator) => s.world.fleet.list().map((v) => `${v.id}/${v.vin}`);
         expect(ids(a)).to.deep.equal(ids(b));
@@ -699,9 +810,15 @@ describe('sim FordConnect v1 surface', () => {
           const res = await fetch(`${s.url}${V1}/${v.id}/lock`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Application-Id': APP_ID } });
           return ((await res.json()) as { commandId: string }).commandId;
         };
-        expect(await commandId(a)).to.equal(await commandId(b));
+        const first = await commandId(a);
+        expect(await commandId(b)).to.equal(first);
+        // Without the secret (the default) the seed alone does not tell another app which ids exist.
+        expect(ids(d)).to.deep.equal(ids(a));
+        const unkeyed = await commandId(d);
+        expect(unkeyed).to.match(/^[0-9a-f]{32}$/);
+        expect(unkeyed).not.to.equal(first);
       } finally {
-        await Promise.all([a.close(), b.close(), c.close()]);
+        await Promise.all([a.close(), b.close(), c.close(), d.close()]);
       }
     });
   });

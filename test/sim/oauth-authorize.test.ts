@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { RunningSimulator } from '../../src/sim';
 import { withSimulator } from '../helpers/sim';
-import { DEMO_CLIENT, authorize, authorizeUrl, exchangeCode, parseConsentPage, pkcePair, signIn } from '../helpers/oauth-flow';
+import { DEMO_CLIENT, authorize, authorizeUrl, connect, exchangeCode, parseConsentPage, pkcePair, refresh, signIn } from '../helpers/oauth-flow';
 
 const ALL = ['read:status', 'read:location', 'command:lock', 'command:remote-start', 'command:horn-lights', 'command:charge'];
 const SENSITIVE = ['read:location', 'command:lock', 'command:remote-start'];
@@ -274,6 +274,7 @@ describe('sim oauth: metadata, authorize and consent', () => {
       const mine = sim.world.fleet.ownedBy('owner-1')[0];
       const result = await authorize(sim.url, { scopes: ['read:status'], vehicles: [mine.id, ...(theirs ? [theirs.id] : [])], cookie });
       expect(result.code).to.be.a('string');
+      // The newest grant is this consent's own.
       const grant = sim.world.store.activeGrant('owner-1', 'demo-client');
       expect(grant?.vehicleIds).to.deep.equal([mine.id]);
     });
@@ -350,15 +351,16 @@ describe('sim oauth: metadata, authorize and consent', () => {
         const messages = local.world.alerts.forOwner('owner-1').map((a) => a.message).join('\n');
         expect(messages).to.include('read:location').and.to.include('command:lock');
 
-        // A re-consent adding one more sensitive scope: no second app-connected, one new alert.
+        // A second authorization of the same app is a connection of its own: its own
+        // app-connected, and an alert for each sensitive scope it grants.
         await authorize(local.url, { scopes: ['access'], tick: ['read:status', 'read:location', 'command:lock', 'command:remote-start'] });
         const after = local.world.alerts.forOwner('owner-1').map((a) => a.kind);
-        expect(after.filter((k) => k === 'app-connected')).to.have.length(1);
-        expect(after.filter((k) => k === 'sensitive-scope-granted')).to.have.length(3);
+        expect(after.filter((k) => k === 'app-connected')).to.have.length(2);
+        expect(after.filter((k) => k === 'sensitive-scope-granted')).to.have.length(5);
 
         const grants = local.world.audit.forOwner('owner-1').filter((e) => e.action === 'auth.grant');
         expect(grants).to.have.length(2);
-        expect(grants.every((e) => e.outcome === 'ok' && e.clientId === 'demo-client')).to.equal(true);
+        expect(grants.every((e) => e.outcome === 'ok' && e.clientId === 'demo-client' && e.detail.startsWith('Access granted (consent)'))).to.equal(true);
       } finally {
         await local.close();
       }
@@ -373,12 +375,87 @@ describe('sim oauth: metadata, authorize and consent', () => {
       expect(all).not.to.include(String(token.body.refresh_token));
     });
 
-    it('a re-consent with fewer scopes narrows the tokens already issued', async () => {
+    it("a second authorization with fewer scopes leaves the first one's tokens untouched", async () => {
       const first = await authorize(sim.url, { scopes: ['read:status', 'command:horn-lights'], cookie });
       const token = await exchangeCode(sim.url, { code: String(first.code), verifier: first.verifier });
       expect(token.body.scope).to.equal('read:status command:horn-lights');
-      await authorize(sim.url, { scopes: ['read:status', 'command:horn-lights'], tick: ['read:status'], cookie });
-      expect(sim.world.store.accessTokens.get(String(token.body.access_token))?.scopes).to.deep.equal(['read:status']);
+      const firstGrant = sim.world.store.accessTokens.get(String(token.body.access_token))?.grantId;
+      const vehiclesBefore = [...(sim.world.store.grants.get(String(firstGrant))?.vehicleIds ?? [])];
+
+      const second = await authorize(sim.url, { scopes: ['read:status', 'command:horn-lights'], tick: ['read:status'], vehicles: [vehiclesBefore[0]], cookie });
+      const secondToken = await exchangeCode(sim.url, { code: String(second.code), verifier: second.verifier });
+      expect(secondToken.body.scope).to.equal('read:status');
+
+      expect(sim.world.store.accessTokens.get(String(token.body.access_token))?.scopes).to.deep.equal(['read:status', 'command:horn-lights']);
+      expect(sim.world.store.refreshTokens.get(String(token.body.refresh_token))?.scopes).to.deep.equal(['read:status', 'command:horn-lights']);
+      const grant = sim.world.store.grants.get(String(firstGrant));
+      expect(grant?.scopes).to.deep.equal(['read:status', 'command:horn-lights']);
+      expect(grant?.vehicleIds).to.deep.equal(vehiclesBefore);
+      expect(grant?.revokedAt).to.equal(undefined);
+      expect(sim.world.store.accessTokens.get(String(secondToken.body.access_token))?.grantId).not.to.equal(firstGrant);
+      const renewed = await refresh(sim.url, { refreshToken: String(token.body.refresh_token) });
+      expect(renewed.status).to.equal(200);
+      expect(renewed.body.scope).to.equal('read:status command:horn-lights');
+    });
+
+    it('a second car gets a second authorization: its own grant, tokens and Connected Apps entry, revocable on its own', async () => {
+      const local = await withSimulator();
+      try {
+        const [truck, sky] = local.world.fleet.ownedBy('owner-1');
+        const owner = await signIn(local.url);
+        // Two Node-RED account nodes on one client id, one per vehicle.
+        const forTruck = await connect(local.url, { scopes: ['read:status', 'command:lock'], vehicles: [truck.id], cookie: owner });
+        const forSky = await connect(local.url, { scopes: ['read:status'], vehicles: [sky.id], cookie: owner });
+        const grantOf = (accessToken: string) => local.world.store.grants.get(String(local.world.store.accessTokens.get(accessToken)?.grantId));
+        const truckGrant = grantOf(forTruck.access_token);
+        const skyGrant = grantOf(forSky.access_token);
+        expect(truckGrant?.id).to.be.a('string').and.not.equal(skyGrant?.id);
+        expect([truckGrant?.vehicleIds, truckGrant?.scopes]).to.deep.equal([[truck.id], ['read:status', 'command:lock']]);
+        expect([skyGrant?.vehicleIds, skyGrant?.scopes]).to.deep.equal([[sky.id], ['read:status']]);
+        expect(local.world.store.grantsOfOwner('owner-1').filter((g) => g.revokedAt === undefined)).to.have.length(2);
+
+        const list = async (accessToken: string) => {
+          const res = await fetch(`${local.url}/api/fordconnect/v3/vehicles`, { headers: { Authorization: `Bearer ${accessToken}`, 'Application-Id': 'afdc085b-377a-4351-b23e-5e1d35fb3700' } });
+          return res.status === 200 ? ((await res.json()) as { vehicles: { vehicleId: string }[] }).vehicles.map((v) => v.vehicleId) : res.status;
+        };
+        expect(await list(forTruck.access_token)).to.deep.equal([truck.id]);
+        expect(await list(forSky.access_token)).to.deep.equal([sky.id]);
+
+        const page = await (await fetch(`${local.url}/owner/apps`, { headers: { cookie: owner } })).text();
+        for (const g of [truckGrant, skyGrant]) expect(page).to.contain(`id="${String(g?.id)}"`);
+
+        // Revoking the truck's entry on the Connected Apps page ends only that authorization.
+        const revoked = await fetch(`${local.url}/owner/apps/${String(truckGrant?.id)}/revoke`, { method: 'POST', headers: { cookie: owner }, redirect: 'manual' });
+        expect(revoked.status).to.equal(303);
+        const told = local.world.alerts.forOwner('owner-1').find((a) => a.kind === 'app-revoked');
+        expect(told?.message).to.match(/One authorization of .* was revoked.*1 other authorization of this app stays/);
+        const logged = local.world.audit.forOwner('owner-1').find((e) => e.action === 'auth.revoked');
+        expect(logged?.detail).to.contain('every token of this authorization stopped working').and.contain('1 other authorization of this app remains');
+        expect(await list(forTruck.access_token)).to.equal(401);
+        expect((await refresh(local.url, { refreshToken: forTruck.refresh_token })).body.error).to.equal('invalid_grant');
+        expect(await list(forSky.access_token)).to.deep.equal([sky.id]);
+        const renewed = await refresh(local.url, { refreshToken: forSky.refresh_token });
+        expect(renewed.status).to.equal(200);
+        expect(renewed.body.scope).to.equal('read:status');
+      } finally {
+        await local.close();
+      }
+    });
+
+    it('an unexchanged code dies with its own grant only', async () => {
+      const local = await withSimulator();
+      try {
+        const owner = await signIn(local.url);
+        const first = await authorize(local.url, { scopes: ['read:status'], cookie: owner });
+        const second = await authorize(local.url, { scopes: ['read:status'], cookie: owner });
+        const grantOfCode = (code: string | undefined) => String(local.world.store.codes.get(String(code))?.grantId);
+        expect(grantOfCode(first.code)).not.to.equal(grantOfCode(second.code));
+        local.world.store.revokeGrant(grantOfCode(first.code), 'test');
+        expect((await exchangeCode(local.url, { code: String(first.code), verifier: first.verifier })).body.error).to.equal('invalid_grant');
+        expect((await exchangeCode(local.url, { code: String(second.code), verifier: second.verifier })).status).to.equal(200);
+      } finally {
+        await local.close();
+      }
     });
 
     it('counts authorization requests', () => {

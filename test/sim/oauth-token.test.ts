@@ -110,6 +110,38 @@ describe('sim oauth: token endpoint', () => {
       expect(again.body.error).to.equal('invalid_grant');
     });
 
+    it("another client presenting an app's code, fresh or spent, gets a plain invalid_grant and revokes nothing", async () => {
+      const local = await withSimulator();
+      try {
+        const rival = { clientId: 'rival-app', clientSecret: 'rival-secret' };
+        local.world.store.addClient({ id: rival.clientId, secret: rival.clientSecret, name: 'Rival', redirectUris: [DEMO_CLIENT.redirectUri], grants: ['authorization_code', 'refresh_token'] });
+        const { code, verifier } = await authorize(local.url, { scopes: ['read:status'] });
+        const plain = { error: 'invalid_grant', error_description: 'Invalid grant: authorization code is invalid' };
+
+        const early = await exchangeCode(local.url, { code: String(code), verifier, ...rival });
+        expect(early.body).to.deep.equal(plain);
+        const mine = await exchangeCode(local.url, { code: String(code), verifier });
+        expect(mine.status, 'the fresh code was not burned by the rival').to.equal(200);
+
+        const auditBefore = local.world.audit.all().length;
+        for (const basic of [false, true]) {
+          const replay = await exchangeCode(local.url, { code: String(code), verifier, ...rival, basic });
+          expect(replay.status).to.equal(400);
+          expect(replay.body).to.deep.equal(plain);
+        }
+        expect(local.world.audit.all().slice(auditBefore)).to.deep.equal([]);
+        expect((await introspect(local.url, String(mine.body.access_token))).body.active).to.equal(true);
+        expect((await refresh(local.url, { refreshToken: String(mine.body.refresh_token) })).status).to.equal(200);
+
+        // The app's own replay still revokes what the code issued.
+        const own = await exchangeCode(local.url, { code: String(code), verifier });
+        expect(own.body.error).to.equal('invalid_grant');
+        expect(own.body.error_description).to.match(/already used/);
+      } finally {
+        await local.close();
+      }
+    });
+
     it('a code expires on the simulated clock', async () => {
       const { code, verifier } = await codeFor();
       sim.world.clock.advance((sim.world.options.authorizationCodeSeconds + 1) * 1000);
@@ -228,6 +260,40 @@ describe('sim oauth: token endpoint', () => {
       expect((await refresh(sim.url, { refreshToken: tokens.refresh_token })).status).to.equal(200);
     });
 
+    it("another client presenting an app's old or current refresh token gets a plain invalid_grant and ends nothing", async () => {
+      const local = await withSimulator();
+      try {
+        const rival = { clientId: 'rival-app', clientSecret: 'rival-secret' };
+        local.world.store.addClient({ id: rival.clientId, secret: rival.clientSecret, name: 'Rival', redirectUris: [DEMO_CLIENT.redirectUri], grants: ['authorization_code', 'refresh_token'] });
+        const tokens = await connect(local.url, { scopes: ['read:status'] });
+        const rotated = await refresh(local.url, { refreshToken: tokens.refresh_token });
+        expect(rotated.status).to.equal(200);
+        const current = String(rotated.body.refresh_token);
+        const auditBefore = local.world.audit.all().length;
+
+        for (const [what, token] of [['rotated', tokens.refresh_token], ['current', current]]) {
+          for (const basic of [false, true]) {
+            const stolen = await refresh(local.url, { refreshToken: token, ...rival, basic });
+            expect(stolen.status, what).to.equal(400);
+            expect(stolen.body, what).to.deep.equal({ error: 'invalid_grant', error_description: 'Invalid grant: refresh token is invalid' });
+          }
+        }
+        // Same answer as for a token that never existed: nothing tells the rival the token is real.
+        expect((await refresh(local.url, { refreshToken: 'no-such-token', ...rival })).body.error_description).to.equal('Invalid grant: refresh token is invalid');
+
+        const grants = [...local.world.store.grants.values()].filter((g) => g.clientId === DEMO_CLIENT.clientId);
+        expect(grants.map((g) => g.revokedAt)).to.deep.equal([undefined]);
+        expect(local.world.store.refreshTokens.get(current)?.rotatedAt, 'the current token was not spent').to.equal(undefined);
+        expect(local.world.alerts.all().map((a) => a.kind)).not.to.include('refresh-token-reuse');
+        expect(local.world.audit.all().slice(auditBefore), 'nothing written to the owner\'s log in the app\'s name').to.deep.equal([]);
+        expect((await introspect(local.url, String(rotated.body.access_token))).body.active).to.equal(true);
+        const next = await refresh(local.url, { refreshToken: current });
+        expect(next.status, 'the app itself refreshes on').to.equal(200);
+      } finally {
+        await local.close();
+      }
+    });
+
     it('expire on the simulated clock (90 days by default)', async () => {
       const local = await withSimulator();
       try {
@@ -312,6 +378,26 @@ describe('sim oauth: token endpoint', () => {
       const grant = sim.world.store.grants.get(String(record?.grantId));
       expect(grant?.vehicleIds).to.have.members(sim.world.fleet.ownedBy('owner-fleet').map((v) => v.id));
       expect(sim.world.alerts.forOwner('owner-fleet').map((a) => a.kind)).to.include('app-connected');
+    });
+
+    it('keeps one grant per fleet client, widened by later requests, beside any consent of the same owner', async () => {
+      const local = await withSimulator();
+      try {
+        const first = await clientCredentials(local.url, { scope: 'read:status' });
+        const second = await clientCredentials(local.url, { scope: 'command:lock' });
+        const grantOf = (token: string | undefined) => local.world.store.accessTokens.get(String(token))?.grantId;
+        expect(grantOf(second.body.access_token)).to.equal(grantOf(first.body.access_token));
+        const fleetGrants = [...local.world.store.grants.values()].filter((g) => g.clientId === 'fleet-client');
+        expect(fleetGrants.map((g) => [g.flow, g.scopes])).to.deep.equal([['client_credentials', ['read:status', 'command:lock']]]);
+        expect(local.world.store.accessTokens.get(String(first.body.access_token))?.scopes, 'earlier tokens keep what they had').to.deep.equal(['read:status']);
+        expect(local.world.alerts.forOwner('owner-fleet').filter((a) => a.kind === 'app-connected')).to.have.length(1);
+        // A consent by the fleet owner to another app is a grant of its own and leaves the fleet grant alone.
+        await connect(local.url, { scopes: ['read:status'], email: 'fleet@example.com' });
+        expect(local.world.store.activeGrant('owner-fleet', 'fleet-client', 'client_credentials')?.id).to.equal(fleetGrants[0].id);
+        expect(local.world.store.grantsOfOwner('owner-fleet').map((g) => g.flow)).to.have.members(['client_credentials', 'authorization_code']);
+      } finally {
+        await local.close();
+      }
     });
 
     it('without a scope gets every fleet scope; with Basic auth too', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { RunningSimulator } from '../../src/sim';
-import { mintToken, withSimulator } from '../helpers/sim';
+import { mintToken, requestFrom, withSimulator } from '../helpers/sim';
 
 const APP_ID = 'afdc085b-377a-4351-b23e-5e1d35fb3700';
 
@@ -199,6 +199,27 @@ describe('sim owner pages', () => {
       expect(body).to.contain('<code>10.0.0.0/8</code>');
       const record = sim.world.audit.forOwner('owner-1').find((e) => e.clientId === 'ip-app' && e.action === 'auth.ip-allow-list');
       expect(record?.detail).to.contain('10.0.0.0/8');
+    });
+
+    it('records the owner\'s own address, not an X-Forwarded-For claim, and saves from any loopback address', async () => {
+      try {
+        const res = await requestFrom(`${sim.url}/owner/apps/${grantId}/ip-allow-list`, {
+          method: 'POST',
+          localAddress: '127.0.0.2',
+          headers: { cookie: owner1, 'content-type': 'application/x-www-form-urlencoded', 'X-Forwarded-For': '10.1.2.3' },
+          body: new URLSearchParams({ ipAllowList: '127.0.0.2' }).toString(),
+        });
+        expect(res.status).to.equal(303);
+        expect(sim.world.store.grants.get(grantId)?.ipAllowList).to.deep.equal(['127.0.0.2']);
+        const record = sim.world.audit.forOwner('owner-1').find((e) => e.clientId === 'ip-app' && e.action === 'auth.ip-allow-list');
+        expect(record?.ip).to.equal('127.0.0.2');
+        const page = await requestFrom(`${sim.url}/owner/apps`, { localAddress: '127.0.0.2', headers: { cookie: owner1 } });
+        expect(page.status).to.equal(200);
+        expect(page.text).to.contain('<code>127.0.0.2</code>');
+      } finally {
+        // Put back what the next test expects.
+        sim.world.store.grants.get(grantId)!.ipAllowList = ['127.0.0.1', '10.0.0.0/8', '::1'];
+      }
     });
 
     it('refuses bad input with 400, shows the error escaped and keeps the old list', async () => {

@@ -11,6 +11,8 @@ import type { CommandKind, CommandRecord } from '../../src/sim/vehicles/commands
 const START = Date.UTC(2025, 4, 5, 12, 0, 0); // a Monday
 const MIN = 60_000;
 const HOUR = 60 * MIN;
+/** The app and owner `run` issues commands as. */
+const TEST_ISSUER = { ownerId: 'owner-1', clientId: 'test' };
 
 interface Rig {
   clock: SimClock;
@@ -39,11 +41,11 @@ function rig(seed = 7, settings: Partial<FleetSettings> = {}): Rig {
     return v;
   };
   const run = (vehicle: Vehicle, kind: CommandKind): CommandRecord => {
-    const issued = fleet.issueCommand(vehicle.id, kind, { ownerId: 'owner-1', clientId: 'test' });
+    const issued = fleet.issueCommand(vehicle.id, kind, TEST_ISSUER);
     if (!issued.ok) throw new Error(`not issued: ${issued.reason}`);
-    expect(fleet.command(vehicle.id, issued.command.id)?.status).to.equal('PENDINGRESPONSE');
+    expect(fleet.command(vehicle.id, issued.command.id, { kind, issuer: TEST_ISSUER })?.status).to.equal('PENDINGRESPONSE');
     clock.advance(4000);
-    const settled = fleet.command(vehicle.id, issued.command.id);
+    const settled = fleet.command(vehicle.id, issued.command.id, { kind, issuer: TEST_ISSUER });
     if (!settled) throw new Error('command vanished');
     return settled;
   };
@@ -306,14 +308,61 @@ describe('sim vehicles', () => {
       if (!issued.ok) throw new Error('not issued');
       expect(issued.command.id).to.match(/^[0-9a-f]{32}$/);
       clock.advance(3999);
-      expect(fleet.command(escape.id, issued.command.id)?.status).to.equal('PENDINGRESPONSE');
+      expect(fleet.command(escape.id, issued.command.id, { kind: 'lock' })?.status).to.equal('PENDINGRESPONSE');
       expect(fleet.get(escape.id)!.view().locked).to.equal(false);
       clock.advance(1);
-      expect(fleet.command(escape.id, issued.command.id)?.status).to.equal('COMPLETED');
+      expect(fleet.command(escape.id, issued.command.id, { kind: 'lock' })?.status).to.equal('COMPLETED');
       const v = fleet.get(escape.id)!;
       expect([v.view().locked, v.view().alarmSet]).to.deep.equal([true, true]);
       expect(v.reported().at).to.equal(START + 4000);
-      expect(fleet.command(byName('Work Truck').id, issued.command.id), 'another vehicle').to.equal(undefined);
+      expect(fleet.command(byName('Work Truck').id, issued.command.id, { kind: 'lock' }), 'another vehicle').to.equal(undefined);
+    });
+
+    it('shows a command only under its own kind and to the app and owner that issued it', () => {
+      const { fleet, byName } = rig();
+      const truck = byName('Work Truck');
+      const issuer = { clientId: 'app-a', ownerId: 'owner-1' };
+      const lock = fleet.issueCommand(truck.id, 'lock', issuer);
+      const refresh = fleet.issueCommand(truck.id, 'status', issuer);
+      if (!lock.ok || !refresh.ok) throw new Error('not issued');
+      expect(fleet.command(truck.id, lock.command.id, { kind: 'lock', issuer })?.id).to.equal(lock.command.id);
+      expect(fleet.command(truck.id, lock.command.id.toUpperCase(), { kind: 'lock', issuer: { ...issuer } })?.id, 'any letter case, an equal issuer').to.equal(lock.command.id);
+      expect(fleet.command(truck.id, refresh.command.id, { kind: 'status', issuer })?.id).to.equal(refresh.command.id);
+      for (const kind of ['unlock', 'status', 'location', 'startEngine'] as const) {
+        expect(fleet.command(truck.id, lock.command.id, { kind, issuer }), `a lock read as ${kind}`).to.equal(undefined);
+      }
+      expect(fleet.command(truck.id, refresh.command.id, { kind: 'lock', issuer }), 'a refresh read as a lock').to.equal(undefined);
+      expect(fleet.command(truck.id, lock.command.id, { kind: 'lock', issuer: { clientId: 'app-b', ownerId: 'owner-1' } }), 'another app').to.equal(undefined);
+      expect(fleet.command(truck.id, lock.command.id, { kind: 'lock', issuer: { clientId: 'app-a', ownerId: 'owner-2' } }), 'another owner').to.equal(undefined);
+      expect(fleet.command(truck.id, lock.command.id, { kind: 'lock' }), 'no caller named').to.equal(undefined);
+      const anonymous = fleet.issueCommand(truck.id, 'lock');
+      if (!anonymous.ok) throw new Error('not issued');
+      expect(fleet.command(truck.id, anonymous.command.id, { kind: 'lock', issuer }), 'a command issued without a caller').to.equal(undefined);
+    });
+
+    it('makes command ids unpredictable from the seed unless a key is given', () => {
+      const ids = (settings: Partial<FleetSettings>): string[] => {
+        const { fleet, byName } = rig(7, settings);
+        const truck = byName('Work Truck');
+        return [0, 1].map(() => {
+          const issued = fleet.issueCommand(truck.id, 'lock', TEST_ISSUER);
+          if (!issued.ok) throw new Error('not issued');
+          return issued.command.id;
+        });
+      };
+      const [a, b] = [ids({}), ids({})];
+      for (const id of [...a, ...b]) expect(id).to.match(/^[0-9a-f]{32}$/);
+      expect(a, 'one seed, two runs, no key').not.to.deep.equal(b);
+      expect(a[0]).not.to.equal(b[0]);
+      expect(ids({ commandIdKey: 'k' }), 'one seed and one key').to.deep.equal(ids({ commandIdKey: 'k' }));
+      expect(ids({ commandIdKey: 'k' })).not.to.deep.equal(ids({ commandIdKey: 'other' }));
+      // The key changes only the ids: the seeded stream (vehicles, fault draws) moves exactly as before.
+      const nextDraw = (settings: Partial<FleetSettings>): number => {
+        const { fleet, byName } = rig(7, settings);
+        fleet.issueCommand(byName('Work Truck').id, 'lock', TEST_ISSUER);
+        return fleet.random.next();
+      };
+      expect(nextDraw({})).to.equal(nextDraw({ commandIdKey: 'k' }));
     });
 
     it('fails lock with a door ajar, and start with the hood open or a driver in', () => {
@@ -379,9 +428,9 @@ describe('sim vehicles', () => {
       expect(refresh.result).to.deep.equal({ locked: true, alarmSet: true, at: START + 4000 });
       expect(truck.reported().at).to.equal(START + 4000);
       clock.advance(120_000 - 4000 - 1);
-      expect(fleet.command(truck.id, refresh.id)).not.to.equal(undefined);
+      expect(fleet.command(truck.id, refresh.id, { kind: 'status', issuer: TEST_ISSUER })).not.to.equal(undefined);
       clock.advance(1);
-      expect(fleet.command(truck.id, refresh.id)).to.equal(undefined);
+      expect(fleet.command(truck.id, refresh.id, { kind: 'status', issuer: TEST_ISSUER })).to.equal(undefined);
     });
 
     it('costs the 12 V battery; a drained one sends the modem to deep sleep until a wake', () => {

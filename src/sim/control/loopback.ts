@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 export interface ControlCaller {
   /** `req.socket.remoteAddress`: the peer actually connected. */
   socketAddress: string | undefined;
-  /** `req.ip`: differs from the socket only behind a trusted loopback proxy. */
+  /** `req.ip`: differs from the socket only behind a proxy trusted with --trust-proxy. */
   ip?: string | undefined;
   host?: string | undefined;
   origin?: string | undefined;

@@ -7,6 +7,8 @@ export interface GrantView {
   ownerId: string;
   clientId: string;
   clientName: string;
+  /** `authorization_code` (one grant per consent) or `client_credentials` (one per fleet app). */
+  flow: Grant['flow'];
   scopes: string[];
   vehicleIds: string[];
   createdAt: string;
@@ -29,6 +31,7 @@ export function grantView(world: World, grant: Grant): GrantView {
     ownerId: grant.ownerId,
     clientId: grant.clientId,
     clientName: world.store.clients.get(grant.clientId)?.name ?? grant.clientId,
+    flow: grant.flow,
     scopes: [...grant.scopes],
     vehicleIds: [...grant.vehicleIds],
     createdAt: new Date(grant.createdAt).toISOString(),

@@ -6,7 +6,7 @@ import type { World } from '../world';
 import { checkAuthorizeRequest, errorRedirect } from './authorize-request';
 import { authorizeErrorPage, consentPage, type ConsentView } from './consent-page';
 import type { ConsentRequests, PendingConsent } from './consent-requests';
-import { narrowLiveTokens, recordGrant } from './grant-events';
+import { recordGrant } from './grant-events';
 import type { SimUser } from './model';
 import { methodNotAllowed } from './oauth-errors';
 
@@ -102,11 +102,11 @@ export function authorizeRouter(world: World, server: OAuth2Server, consents: Co
 
     const client = store.clients.get(consent.clientId);
     if (!client) return sendPage(res, 400, 'Unknown app', 'This app is no longer registered.');
-    const result = store.upsertGrant(ownerId, client.id, scopes, vehicleIds);
-    if (!result.created) narrowLiveTokens(world, result.grant);
-    recordGrant(world, result, 'consent', req.ip);
+    // Every consent is an authorization of its own (a second car, a second Node-RED account):
+    // it never changes an earlier one of the same app, nor the tokens issued under it.
+    const grant = store.createGrant(ownerId, client.id, scopes, vehicleIds);
 
-    const user: SimUser = { kind: 'consent', id: ownerId, vehicleIds };
+    const user: SimUser = { kind: 'consent', id: ownerId, grantId: grant.id };
     const request = new OAuth2Server.Request({
       method: 'GET',
       headers: {},
@@ -129,12 +129,16 @@ export function authorizeRouter(world: World, server: OAuth2Server, consents: Co
         allowEmptyState: false,
       });
     } catch (err) {
+      // The authorization did not complete: the grant never existed for the owner (and any code saved for it is void).
+      store.revokeGrant(grant.id, 'the authorization did not complete');
+      store.grants.delete(grant.id);
       // The library redirects its errors to the (already verified) redirect URI.
       const location = response.get('location') as string | undefined;
       if (location) return res.redirect(303, location);
       console.error('ford-sim: authorize failed', err);
       return sendPage(res, 500, 'Something went wrong', 'The simulator could not finish the authorization.');
     }
+    recordGrant(world, { grant, created: true, addedScopes: [...scopes] }, 'consent', req.ip);
     res.redirect(303, String(response.get('location')));
   });
 

@@ -32,15 +32,3 @@ export function recordGrant(
     ip,
   });
 }
-
-/**
- * A re-consent replaces the grant's rights: tokens already issued under it
- * lose what the owner no longer allows, at once rather than at expiry.
- */
-export function narrowLiveTokens(world: World, grant: Grant): void {
-  for (const map of [world.store.accessTokens, world.store.refreshTokens]) {
-    for (const record of map.values()) {
-      if (record.grantId === grant.id && !record.revoked) record.scopes = record.scopes.filter((s) => grant.scopes.includes(s));
-    }
-  }
-}

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import OAuth2Server from '@node-oauth/oauth2-server';
 import type { SimClock } from '../clock';
 import type { World } from '../world';
@@ -18,11 +19,33 @@ type Model = OAuth2Server.AuthorizationCodeModel & OAuth2Server.RefreshTokenMode
 
 /** Who a token is for, and where the library call came from (the library passes it through untouched). */
 export type SimUser =
-  | { kind: 'consent'; id: string; vehicleIds: string[] }
-  | { kind: 'code'; id: string; code: string; scopes: string[]; vehicleIds: string[] }
+  | { kind: 'consent'; id: string; grantId: string }
+  | { kind: 'code'; id: string; code: string; grantId: string }
   | { kind: 'refresh'; id: string; grantId: string; refreshToken: string }
   | { kind: 'fleet'; id: string }
   | { kind: 'bearer'; id: string; grantId: string };
+
+/** One token request: filled in by the model as the library authenticates the client. */
+export interface TokenRequestContext {
+  /** The client the library authenticated; set before any code or refresh token is looked up. */
+  clientId?: string;
+}
+
+const tokenRequests = new AsyncLocalStorage<TokenRequestContext>();
+
+/**
+ * Runs one token request so the model knows which client the library
+ * authenticated: a code or refresh token of another client is then unknown
+ * to it, before any replay handling can touch the real owner's grant.
+ */
+export function withTokenRequest<T>(context: TokenRequestContext, run: () => Promise<T>): Promise<T> {
+  return tokenRequests.run(context, run);
+}
+
+/** The client authenticated for the token request under way; undefined outside one (nothing matches then). */
+function requestingClient(): string | undefined {
+  return tokenRequests.getStore()?.clientId;
+}
 
 export function libraryDate(clock: SimClock, simExpiresAt: number): Date {
   const left = simExpiresAt - clock.now();
@@ -45,7 +68,7 @@ export function createModel(world: World, families: TokenFamilies): Model {
 
   /** Client credentials: the fleet owner's grant over all its vehicles; a new grant is announced like a consent. */
   const fleetGrant = (ownerId: string, clientId: string, scopes: string[]): Grant => {
-    const existing = store.activeGrant(ownerId, clientId);
+    const existing = store.activeGrant(ownerId, clientId, 'client_credentials');
     // Union, so a narrower request does not take rights from tokens issued earlier under the same grant.
     const result = store.upsertGrant(
       ownerId,
@@ -73,18 +96,24 @@ export function createModel(world: World, families: TokenFamilies): Model {
     async getClient(clientId: string, clientSecret: string) {
       if (typeof clientSecret !== 'string') return false;
       const client = authenticClient(store, clientId, clientSecret);
-      return client ? libraryClient(client) : false;
+      if (!client) return false;
+      const request = tokenRequests.getStore();
+      if (request) request.clientId = client.id;
+      return libraryClient(client);
     },
 
     async saveAuthorizationCode(code, client, user) {
       const u = asSimUser(user);
       if (u.kind !== 'consent') throw new OAuth2Server.ServerError('Server error: a code needs a consent');
+      const grant = store.grants.get(u.grantId);
+      if (!grant) throw new OAuth2Server.ServerError('Server error: a code needs its grant');
       const record: AuthorizationCodeRecord = {
         code: code.authorizationCode,
+        grantId: grant.id,
         clientId: client.id,
         ownerId: u.id,
         scopes: [...(code.scope ?? [])],
-        vehicleIds: [...u.vehicleIds],
+        vehicleIds: [...grant.vehicleIds],
         redirectUri: code.redirectUri,
         expiresAt: clock.now() + store.lifetimes.authorizationCodeSeconds * 1000,
         codeChallenge: code.codeChallenge,
@@ -97,7 +126,8 @@ export function createModel(world: World, families: TokenFamilies): Model {
 
     async getAuthorizationCode(authorizationCode: string) {
       const record = codeRecord(authorizationCode);
-      if (!record) return false;
+      // Another client's code is no code at all: a plain invalid_grant, and no replay handling on its owner's tokens.
+      if (!record || record.clientId !== requestingClient()) return false;
       if (record.used) {
         // RFC 6749 4.1.2: a code used twice has leaked; what was issued from it goes too.
         const revoked = families.revokeCode(record.code);
@@ -112,7 +142,7 @@ export function createModel(world: World, families: TokenFamilies): Model {
       }
       const client = store.clients.get(record.clientId);
       if (!client) return false;
-      const user: SimUser = { kind: 'code', id: record.ownerId, code: record.code, scopes: [...record.scopes], vehicleIds: [...record.vehicleIds] };
+      const user: SimUser = { kind: 'code', id: record.ownerId, code: record.code, grantId: record.grantId };
       return {
         authorizationCode: record.code,
         expiresAt: libraryDate(clock, record.expiresAt),
@@ -135,7 +165,8 @@ export function createModel(world: World, families: TokenFamilies): Model {
 
     async getRefreshToken(refreshToken: string) {
       const record = store.refreshTokens.get(refreshToken);
-      if (!record) return false;
+      // Another client's token is unknown here: checked before reuse detection, which would end its owner's grant.
+      if (!record || record.clientId !== requestingClient()) return false;
       const grant = store.grants.get(record.grantId);
       if (record.rotatedAt !== undefined) {
         // RFC 9700 4.14.2: a rotated token coming back means two parties hold it; end the grant.
@@ -196,8 +227,8 @@ export function createModel(world: World, families: TokenFamilies): Model {
       let family: string | undefined;
       switch (u.kind) {
         case 'code':
-          // Codes from other surfaces may come without a grant of their own.
-          grant = store.activeGrant(u.id, client.id) ?? store.upsertGrant(u.id, client.id, u.scopes, u.vehicleIds).grant;
+          // The consent's own grant: another authorization of the same app never mixes in.
+          grant = store.grants.get(u.grantId);
           family = families.forCode(u.code);
           break;
         case 'refresh':
@@ -214,7 +245,7 @@ export function createModel(world: World, families: TokenFamilies): Model {
         throw new OAuth2Server.InvalidGrantError('Invalid grant: access to this account was revoked');
       }
       const live = grant;
-      // Never more than the owner allows today (a re-consent may have narrowed the grant).
+      // Never more than the grant allows today.
       const scopes = (token.scope ?? []).filter((s) => live.scopes.includes(s));
       if (scopes.length === 0) throw new OAuth2Server.InvalidScopeError('Invalid scope: the owner no longer grants any of these scopes');
       const access = store.issueAccessToken(live, scopes);

@@ -27,11 +27,19 @@ export interface Owner {
   name: string;
 }
 
-/** One app connected to one owner's account: what the Connected Apps page lists. */
+/** How a grant came about: an owner's consent (one grant per consent) or a fleet app's client credentials (one per app). */
+export type GrantFlow = 'authorization_code' | 'client_credentials';
+
+/**
+ * One authorization of an app on one owner's account: what the Connected
+ * Apps page lists. Every completed consent is a grant of its own, so one app
+ * may hold several (one per vehicle, say), each revocable on its own.
+ */
 export interface Grant {
   id: string;
   ownerId: string;
   clientId: string;
+  flow: GrantFlow;
   scopes: string[];
   /** Vehicles this grant reaches; FordConnect Query grants cover exactly one. */
   vehicleIds: string[];
@@ -69,6 +77,8 @@ export interface RefreshTokenRecord {
 
 export interface AuthorizationCodeRecord {
   code: string;
+  /** The consent's own grant: the tokens this code buys belong to it. */
+  grantId: string;
   clientId: string;
   ownerId: string;
   scopes: string[];
@@ -123,30 +133,45 @@ export class OAuthStore {
     return [...this.owners.values()].find((o) => o.email.toLowerCase() === wanted);
   }
 
-  /** The live grant of an owner to an app, if any. */
-  activeGrant(ownerId: string, clientId: string): Grant | undefined {
-    return [...this.grants.values()].find((g) => g.ownerId === ownerId && g.clientId === clientId && g.revokedAt === undefined);
+  /** The newest live grant of an owner to an app (of one flow, if named); an app may hold several. */
+  activeGrant(ownerId: string, clientId: string, flow?: GrantFlow): Grant | undefined {
+    let newest: Grant | undefined;
+    for (const g of this.grants.values()) {
+      if (g.ownerId === ownerId && g.clientId === clientId && g.revokedAt === undefined && (flow === undefined || g.flow === flow)) newest = g;
+    }
+    return newest;
   }
 
-  /** Creates the grant, or replaces the scopes and vehicles of the live one (a re-consent). */
-  upsertGrant(ownerId: string, clientId: string, scopes: string[], vehicleIds: string[]): { grant: Grant; created: boolean; addedScopes: string[] } {
-    const existing = this.activeGrant(ownerId, clientId);
-    if (existing) {
-      const addedScopes = scopes.filter((s) => !existing.scopes.includes(s));
-      existing.scopes = [...scopes];
-      existing.vehicleIds = [...vehicleIds];
-      return { grant: existing, created: false, addedScopes };
-    }
+  /** A new grant, beside any the app already holds: every completed consent gets its own. */
+  createGrant(ownerId: string, clientId: string, scopes: string[], vehicleIds: string[], flow: GrantFlow = 'authorization_code'): Grant {
     const grant: Grant = {
       id: `grant-${++this.grantSeq}`,
       ownerId,
       clientId,
+      flow,
       scopes: [...scopes],
       vehicleIds: [...vehicleIds],
       createdAt: this.clock.now(),
       ipAllowList: [],
     };
     this.grants.set(grant.id, grant);
+    return grant;
+  }
+
+  /**
+   * Client credentials only: a fleet app keeps one live grant per owner,
+   * created on first use, later with its scopes and vehicles replaced.
+   * Consents never come here (createGrant), so they never touch each other.
+   */
+  upsertGrant(ownerId: string, clientId: string, scopes: string[], vehicleIds: string[]): { grant: Grant; created: boolean; addedScopes: string[] } {
+    const existing = this.activeGrant(ownerId, clientId, 'client_credentials');
+    if (existing) {
+      const addedScopes = scopes.filter((s) => !existing.scopes.includes(s));
+      existing.scopes = [...scopes];
+      existing.vehicleIds = [...vehicleIds];
+      return { grant: existing, created: false, addedScopes };
+    }
+    const grant = this.createGrant(ownerId, clientId, scopes, vehicleIds, 'client_credentials');
     return { grant, created: true, addedScopes: [...scopes] };
   }
 
@@ -164,7 +189,7 @@ export class OAuthStore {
     }
     for (const t of this.accessTokens.values()) if (t.grantId === grantId) t.revoked = true;
     for (const t of this.refreshTokens.values()) if (t.grantId === grantId) t.revoked = true;
-    for (const [code, c] of this.codes) if (c.ownerId === grant.ownerId && c.clientId === grant.clientId) this.codes.delete(code);
+    for (const [code, c] of this.codes) if (c.grantId === grantId) this.codes.delete(code);
     return grant;
   }
 

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import OAuth2Server from '@node-oauth/oauth2-server';
 import type { World } from '../world';
 import { authenticClient, CLIENT_CHALLENGE, clientCredentials } from './client-auth';
+import { withTokenRequest, type TokenRequestContext } from './model';
 import { formBody, fromLibraryError, methodNotAllowed, sendOAuthError } from './oauth-errors';
 import { readRequestedScopes } from './requested-scopes';
 import type { RefreshTokenRecord } from './store';
@@ -76,21 +77,28 @@ export function tokenRouter(world: World, server: OAuth2Server): Router {
       body,
     });
     const response = new OAuth2Server.Response();
+    const context: TokenRequestContext = {};
+    // Only the app a refresh token belongs to writes to its owner's audit log; another app presenting it learns nothing either.
+    const ownToken = (): RefreshTokenRecord | undefined => (presented && presented.clientId === context.clientId ? presented : undefined);
     try {
-      await server.token(request, response, {
-        accessTokenLifetime: store.lifetimes.accessTokenSeconds,
-        refreshTokenLifetime: store.lifetimes.refreshTokenSeconds,
-        allowExtendedTokenAttributes: true,
-        alwaysIssueNewRefreshToken: true,
-        requireClientAuthentication: {},
-      });
-      if (presented) audit(presented, 'ok', 'Access token refreshed; the refresh token was rotated', req);
+      await withTokenRequest(context, () =>
+        server.token(request, response, {
+          accessTokenLifetime: store.lifetimes.accessTokenSeconds,
+          refreshTokenLifetime: store.lifetimes.refreshTokenSeconds,
+          allowExtendedTokenAttributes: true,
+          alwaysIssueNewRefreshToken: true,
+          requireClientAuthentication: {},
+        }),
+      );
+      const refreshed = ownToken();
+      if (refreshed) audit(refreshed, 'ok', 'Access token refreshed; the refresh token was rotated', req);
       res.set('Cache-Control', 'no-store');
       res.set('Pragma', 'no-cache');
       res.status(200).json(response.body);
     } catch (err) {
       const failure = fromLibraryError(err);
-      if (presented && failure.error !== 'invalid_client') audit(presented, 'failed', `Refresh refused: ${failure.description}`, req);
+      const refused = ownToken();
+      if (refused && failure.error !== 'invalid_client') audit(refused, 'failed', `Refresh refused: ${failure.description}`, req);
       if (failure.status === 401) res.set('WWW-Authenticate', CLIENT_CHALLENGE);
       sendOAuthError(res, failure.status, failure.error, failure.description);
     }

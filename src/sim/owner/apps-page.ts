@@ -14,7 +14,7 @@ export interface AllowListError {
 export type AppsNotice = 'revoked' | 'saved';
 
 const NOTICES: Record<AppsNotice, string> = {
-  revoked: 'Access revoked. The app can no longer reach your vehicles; its tokens stopped working at once.',
+  revoked: 'Access revoked. That authorization can no longer reach your vehicles; its tokens stopped working at once.',
   saved: 'IP allow-list saved.',
 };
 
@@ -59,7 +59,7 @@ function liveGrantCard(world: World, grant: Grant, now: number, error?: AllowLis
     </table>
     <form method="post" action="${base}/revoke" style="margin-top:12px">
       <button class="danger" type="submit">Revoke now</button>
-      <span class="muted">Ends this app's access and every token it holds, immediately.</span>
+      <span class="muted">Ends this authorization and every token issued under it, immediately; the app's other authorizations, if any, stay.</span>
     </form>
   </div>`;
 }

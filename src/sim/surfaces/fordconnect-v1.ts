@@ -262,7 +262,8 @@ export function fordConnectV1Router(world: World): Router {
   const commandStatus = (kind: CommandKind, label: string, body: (command: CommandRecord) => Record<string, unknown> = () => ({})): RequestHandler =>
     guard(op(C.commandStatus, 'status.read', label, COMMAND_SCOPES[kind]), (req, res, caller) => {
       const v = vehicleOf(caller);
-      const command = world.fleet.command(v.id, String(req.params.commandId));
+      // Only the app and owner that issued it, and only under its own path (statusrefresh for a refresh).
+      const command = world.fleet.command(v.id, String(req.params.commandId), { kind, issuer: { clientId: caller.clientId, ownerId: caller.ownerId } });
       if (!command) {
         res.status(401).json(FAILED_3000);
         caller.audit('failed', 'unknown or expired command id', 401);

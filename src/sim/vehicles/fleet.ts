@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import type { SimClock } from '../clock';
 import type { SeededRandom } from '../random';
 import { execute, isSupported, type CommandContext, type CommandKind, type CommandRecord } from './commands';
@@ -12,6 +13,19 @@ export interface FleetSettings {
   commandIdTtlMs: number;
   /** Fault injection: the modem does not answer. */
   isOffline(vehicleId: string): boolean;
+  /**
+   * Key mixed into every command id. Unset: a random key per fleet, so ids
+   * cannot be predicted from the seed or from one's own ids. Set only to
+   * reproduce ids across runs (tests).
+   */
+  commandIdKey?: string;
+}
+
+/** Who may read a command's result: its kind (the path polled) and who issued it. */
+export interface CommandQuery {
+  kind: CommandKind;
+  /** The caller's app and owner; undefined only finds commands issued without a caller. */
+  issuer?: { clientId: string; ownerId: string };
 }
 
 export type IssueResult = { ok: true; command: CommandRecord } | { ok: false; reason: 'unknown-vehicle' | 'not-supported' };
@@ -31,6 +45,7 @@ export class Fleet {
   private readonly commands = new Map<string, CommandRecord>();
   private readonly listeners: CommandSettledListener[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly commandIdKey: string | Buffer;
   private stopped = false;
 
   constructor(
@@ -38,7 +53,9 @@ export class Fleet {
     /** Shared with the world: ids, VINs and fault draws come from one seeded stream. */
     readonly random: SeededRandom,
     readonly settings: FleetSettings,
-  ) {}
+  ) {
+    this.commandIdKey = settings.commandIdKey ?? randomBytes(32);
+  }
 
   /** A fresh id from the seeded generator, so runs with one seed agree. */
   newVehicleId(): string {
@@ -154,8 +171,8 @@ export class Fleet {
     if (!isSupported(vehicle, kind)) return { ok: false, reason: 'not-supported' };
     this.prune();
     const now = this.clock.now();
-    let id = this.random.hex(32);
-    while (this.commands.has(id)) id = this.random.hex(32);
+    let id = this.newCommandId();
+    while (this.commands.has(id)) id = this.newCommandId();
     const command: CommandRecord = {
       id,
       vehicleId,
@@ -172,10 +189,14 @@ export class Fleet {
     return { ok: true, command };
   }
 
-  /** A command of this vehicle, settled if due; undefined when unknown or expired. */
-  command(vehicleId: string, commandId: string): CommandRecord | undefined {
+  /**
+   * A command of this vehicle, of the kind asked for and issued by the one
+   * asking, settled if due; undefined when unknown, expired, of another kind
+   * or another app's or owner's (the wire cannot tell these apart).
+   */
+  command(vehicleId: string, commandId: string, query: CommandQuery): CommandRecord | undefined {
     const command = this.commands.get(commandId.toLowerCase());
-    if (!command || command.vehicleId !== vehicleId) return undefined;
+    if (!command || command.vehicleId !== vehicleId || command.kind !== query.kind || !sameIssuer(command.context, query.issuer)) return undefined;
     const vehicle = this.get(vehicleId);
     if (!vehicle || this.clock.now() >= command.expiresAt) return undefined;
     return command;
@@ -194,6 +215,14 @@ export class Fleet {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+  }
+
+  /**
+   * 32 hex characters: the seeded stream's next draw (so every other seeded
+   * draw stays where it was) through HMAC-SHA256 under the fleet's key.
+   */
+  private newCommandId(): string {
+    return createHmac('sha256', this.commandIdKey).update(this.random.hex(32)).digest('hex').slice(0, 32);
   }
 
   /** Brings one vehicle to now, settling due commands at their own times. */
@@ -248,6 +277,11 @@ export class Fleet {
     timer.unref();
     this.timers.add(timer);
   }
+}
+
+function sameIssuer(context: CommandContext | undefined, issuer: CommandQuery['issuer']): boolean {
+  if (!context || !issuer) return !context && !issuer;
+  return context.clientId === issuer.clientId && context.ownerId === issuer.ownerId;
 }
 
 function round(v: number, digits: number): number;
