@@ -2,7 +2,8 @@ import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { buildTokenManager, FordAccount, type AccountConfig } from '../lib/account';
 import { escapeHtml } from '../lib/html-escape';
-import { OAuthError, type TokenManager } from '../lib/oauth/token-manager';
+import { ApiError } from '../lib/api/errors';
+import { OAuthError, ReauthorizationNeededError, type TokenManager } from '../lib/oauth/token-manager';
 import { PendingAuthorizations, parseRedirect } from '../lib/oauth/pending-authorizations';
 import { TokenStore } from '../lib/oauth/token-store';
 import { accountConfig, accountEnvironment, type FordAccountCredentials, type FordAccountDef, type FordAccountNode } from './account-node';
@@ -57,10 +58,15 @@ export function registerAccountAdmin(RED: NodeAPI): void {
     // A refresh the running node has in flight must not overwrite what this authorization stores.
     account?.tokens.retire();
     const manager = buildTokenManager(config, envFor(config));
+    const previous = manager.currentTokens();
     try {
       await obtain(manager);
     } finally {
       account?.reloadTokens();
+    }
+    // The old authorization is replaced: end it at the provider too, so no forgotten grant stays live.
+    if (previous && previous.refreshToken !== manager.currentTokens()?.refreshToken) {
+      await manager.revokeAtProvider(previous).catch((err: Error) => RED.log.warn(`ford-account: the previous authorization could not be revoked (${err.message})`));
     }
     return manager;
   };
@@ -198,12 +204,13 @@ function statusOfAccount(account: FordAccount) {
 }
 
 function describe(err: unknown): string {
+  if (isReauth(err)) return 'This account is not authorized (or no longer): press Authorize.';
   if (err instanceof OAuthError) return err.code === 'invalid_grant' ? 'The authorization code was refused (already used, expired or issued for another client).' : `The token endpoint refused: ${err.message}.`;
   return err instanceof Error ? err.message : String(err);
 }
 
 function sendError(res: Response, err: unknown): void {
-  const status = err instanceof UserError ? 400 : err instanceof OAuthError ? 502 : 500;
+  const status = err instanceof UserError ? 400 : err instanceof OAuthError ? 502 : isReauth(err) ? 409 : 500;
   res.status(status).json({ error: describe(err) });
 }
 
@@ -212,4 +219,8 @@ function page(res: Response, status: number, title: string, text: string): void 
     .status(status)
     .type('html')
     .send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body style="font-family:system-ui,sans-serif;max-width:40em;margin:3em auto"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></body></html>`);
+}
+
+function isReauth(err: unknown): boolean {
+  return err instanceof ReauthorizationNeededError || (err instanceof ApiError && err.kind === 'reauth');
 }

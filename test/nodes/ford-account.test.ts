@@ -139,6 +139,27 @@ describe('ford-account node (against the simulator)', function () {
     expect(after).to.not.equal(before);
   });
 
+  it('ends the previous authorization at the provider when the owner authorizes again', async () => {
+    await load();
+    const grantOf = () => {
+      const stored = JSON.parse(fs.readFileSync(path.join(userDir, 'ford-connect', 'tokens-acc.json'), 'utf8')) as { accessToken: string };
+      return sim.world.store.accessTokens.get(stored.accessToken)?.grantId as string;
+    };
+    await authorizeThroughCallback(['read:status']);
+    const first = grantOf();
+    await authorizeThroughCallback(['read:status', 'command:lock']);
+    const second = grantOf();
+    expect(second).to.not.equal(first);
+    expect(sim.world.store.grants.get(first)?.revokedAt).to.be.a('number');
+    expect(sim.world.store.grants.get(second)?.revokedAt).to.equal(undefined);
+  });
+
+  it('answers the vehicle list of a disconnected account with a clear 409', async () => {
+    await load();
+    const res = await helper.request().get('/ford-connect/accounts/acc/vehicles').expect(409);
+    expect(res.body.error).to.match(/press Authorize/);
+  });
+
   it('connects a fleet account with client credentials', async () => {
     const node = await load([account({ grant: 'client_credentials', scopes: ['read:status', 'command:charge'] })], { acc: { clientId: 'fleet-client', clientSecret: 'fleet-secret' } });
     const res = await helper.request().post('/ford-connect/accounts/acc/authorize').send({}).expect(200);

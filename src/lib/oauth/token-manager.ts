@@ -318,6 +318,19 @@ export class TokenManager {
     this.generation++;
   }
 
+  /** The tokens held now (for replacing them), never for display. */
+  currentTokens(): StoredTokens | undefined {
+    return this.tokens;
+  }
+
+  /** Revokes tokens this account no longer uses (an older authorization) at the provider. */
+  async revokeAtProvider(tokens: StoredTokens): Promise<boolean> {
+    if (!this.options.revokeUrl) return false;
+    if (tokens.refreshToken) await this.revoke(tokens.refreshToken, 'refresh_token');
+    await this.revoke(tokens.accessToken, 'access_token');
+    return true;
+  }
+
   /** Disconnect: revoke at the provider (RFC 7009) when it can, and forget the tokens either way. */
   async disconnect(): Promise<{ revoked: boolean; error?: string }> {
     const current = this.tokens;
@@ -326,12 +339,10 @@ export class TokenManager {
     this.reauthReason = undefined;
     this.unsaved = false;
     this.options.store.clear();
-    if (!current || !this.options.revokeUrl) return { revoked: false };
+    if (!current) return { revoked: false };
     try {
       // The refresh token first: revoking it ends the whole grant.
-      if (current.refreshToken) await this.revoke(current.refreshToken, 'refresh_token');
-      await this.revoke(current.accessToken, 'access_token');
-      return { revoked: true };
+      return { revoked: await this.revokeAtProvider(current) };
     } catch (err) {
       return { revoked: false, error: err instanceof Error ? err.message : String(err) };
     }
