@@ -55,6 +55,8 @@ module.exports = {
     flowFile: 'flows.json',
     logging: { console: { level: 'info', metrics: false, audit: false } },
     editorTheme: { projects: { enabled: false }, tours: false },
+    // A demo should not open with a consent prompt for Node-RED's update check.
+    telemetry: { enabled: false },
 };
 `;
   const settingsFile = path.join(userDir, 'settings.js');
