@@ -1,13 +1,21 @@
 import { createHash } from 'node:crypto';
 import { ApiError } from './errors';
+import { mapFconQueryLocation, mapFconQueryStatus, telemetryForLocation, telemetryForStatus } from './fcon-query-status';
 import type { HttpClient } from './http-client';
-import type { VehicleApi, VehicleSummary } from './vehicle-api';
+import { assertVehicleId, type LocationResult, type StatusRefreshResult, type StatusResult, type VehicleApi, type VehicleSummary } from './vehicle-api';
+import { obj } from './wire-values';
 
 /**
  * FordConnect Query (Ford's current, read-only API): one authorization is one
  * vehicle, and no path carries a vehicle id — the token is the vehicle.
+ * Status and location both come from `/v1/telemetry`; a status and a
+ * location read started together share one request.
  */
 export class FconQueryApi implements VehicleApi {
+  readonly flavour = 'fcon-query' as const;
+  readonly canRefresh = false;
+  private telemetryInFlight?: Promise<unknown>;
+
   constructor(private readonly http: HttpClient) {}
 
   async listVehicles(): Promise<VehicleSummary[]> {
@@ -25,6 +33,63 @@ export class FconQueryApi implements VehicleApi {
         engineType: text(data.engineType),
       },
     ];
+  }
+
+  async getStatus(vehicleId: string): Promise<StatusResult> {
+    const id = assertVehicleId(vehicleId);
+    const data = await this.telemetry(id);
+    return { status: context(() => mapFconQueryStatus(data, id)), raw: telemetryForStatus(data) };
+  }
+
+  async getLocation(vehicleId: string): Promise<LocationResult> {
+    const id = assertVehicleId(vehicleId);
+    const data = await this.telemetry(id);
+    return { location: context(() => mapFconQueryLocation(data)), raw: telemetryForLocation(data) };
+  }
+
+  async requestStatusRefresh(vehicleId: string): Promise<string> {
+    assertVehicleId(vehicleId);
+    throw noRefresh();
+  }
+
+  async statusRefreshResult(vehicleId: string): Promise<StatusRefreshResult> {
+    assertVehicleId(vehicleId);
+    throw noRefresh();
+  }
+
+  /** One telemetry request for concurrent callers, checked to be of the vehicle asked for. */
+  private async telemetry(vehicleId: string): Promise<unknown> {
+    if (!this.telemetryInFlight) {
+      this.telemetryInFlight = this.http.request<unknown>('GET', '/v1/telemetry').then(
+        (r) => {
+          this.telemetryInFlight = undefined;
+          return r.data;
+        },
+        (err: unknown) => {
+          this.telemetryInFlight = undefined;
+          throw err;
+        },
+      );
+    }
+    const data = await this.telemetryInFlight;
+    const vin = obj(data)?.vin;
+    if (typeof vin === 'string' && vehicleIdFromVin(vin) !== vehicleId.toLowerCase()) {
+      throw new ApiError('not-found', 'GET /v1/telemetry: this authorization is for another vehicle (FordConnect Query grants one vehicle per authorization)');
+    }
+    return data;
+  }
+}
+
+function noRefresh(): ApiError {
+  return new ApiError('not-acceptable', "FordConnect Query offers no status refresh: Ford's official API is read-only, and the vehicle reports on its own");
+}
+
+function context<T>(map: () => T): T {
+  try {
+    return map();
+  } catch (err) {
+    if (err instanceof ApiError) throw new ApiError(err.kind, `GET /v1/telemetry: ${err.message}`, err.httpStatus);
+    throw err;
   }
 }
 

@@ -1,9 +1,19 @@
 import { ApiError } from './errors';
 import type { HttpClient } from './http-client';
-import type { VehicleApi, VehicleSummary } from './vehicle-api';
+import { alarmState, lockState, mapFordConnectV1Location, mapFordConnectV1Status, withoutLocation } from './status';
+import { assertCommandId, assertVehicleId, type LocationResult, type RefreshState, type StatusRefreshResult, type StatusResult, type VehicleApi, type VehicleSummary } from './vehicle-api';
+import { obj, str, upper } from './wire-values';
 
-/** FordConnect v1 (and the simulator): the 2023–2024 paths, v3 for reads, v1 for commands. */
+/**
+ * FordConnect v1 (and the simulator): the 2023–2024 paths. Reads of the list
+ * and the vehicle information under `v3`, the position under `v2` (as the
+ * working clients read it), refreshes and their results under `v1`.
+ * Every vehicle and command id is checked before a path is built.
+ */
 export class FordConnectV1Api implements VehicleApi {
+  readonly flavour = 'fordconnect-v1' as const;
+  readonly canRefresh = true;
+
   constructor(private readonly http: HttpClient) {}
 
   async listVehicles(): Promise<VehicleSummary[]> {
@@ -18,12 +28,66 @@ export class FordConnectV1Api implements VehicleApi {
       engineType: str(v.engineType),
     }));
   }
+
+  async getStatus(vehicleId: string): Promise<StatusResult> {
+    const id = assertVehicleId(vehicleId);
+    const path = `/v3/vehicles/${encodeURIComponent(id)}`;
+    const { data } = await this.http.request<unknown>('GET', path);
+    return { status: withContext('GET', path, () => mapFordConnectV1Status(data, id)), raw: withoutLocation(data) };
+  }
+
+  async getLocation(vehicleId: string): Promise<LocationResult> {
+    const id = assertVehicleId(vehicleId);
+    const path = `/v2/vehicles/${encodeURIComponent(id)}/location`;
+    const { data } = await this.http.request<unknown>('GET', path);
+    return { location: withContext('GET', path, () => mapFordConnectV1Location(data)), raw: data };
+  }
+
+  async requestStatusRefresh(vehicleId: string): Promise<string> {
+    const id = assertVehicleId(vehicleId);
+    const path = `/v1/vehicles/${encodeURIComponent(id)}/status`;
+    const { data } = await this.http.request<unknown>('POST', path);
+    const commandId = obj(data)?.commandId;
+    if (typeof commandId !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(commandId)) throw new ApiError('bad-response', `POST ${path}: the answer has no usable commandId`);
+    return commandId;
+  }
+
+  async statusRefreshResult(vehicleId: string, commandId: string): Promise<StatusRefreshResult> {
+    const id = assertVehicleId(vehicleId);
+    const command = assertCommandId(commandId);
+    const path = `/v1/vehicles/${encodeURIComponent(id)}/statusrefresh/${encodeURIComponent(command)}`;
+    const { data } = await this.http.request<unknown>('GET', path);
+    const body = obj(data) ?? {};
+    const state = refreshState(body.commandStatus);
+    const result: StatusRefreshResult = { state, raw: data };
+    const vs = obj(body.vehicleStatus);
+    if (state === 'completed' && vs) {
+      result.lock = lockState(obj(vs.lockStatus)?.value);
+      const alarm = alarmState(obj(vs.alarm)?.value);
+      if (alarm) result.alarm = alarm;
+    }
+    return result;
+  }
+}
+
+/** Ford's command states; anything not yet settled reads as pending (the caller's timeout ends the wait). */
+function refreshState(v: unknown): RefreshState {
+  const s = upper(v);
+  if (s === 'COMPLETED' || s === 'SUCCESS') return 'completed';
+  if (s === 'FAILED' || s === 'FAILURE' || s === 'EXPIRED') return 'failed';
+  return 'pending';
+}
+
+/** A mapper's bad-response names the call it came from. */
+function withContext<T>(method: string, path: string, map: () => T): T {
+  try {
+    return map();
+  } catch (err) {
+    if (err instanceof ApiError) throw new ApiError(err.kind, `${method} ${path}: ${err.message}`, err.httpStatus, err.retryAfterSeconds, err.scope);
+    throw err;
+  }
 }
 
 function isVehicle(v: unknown): v is Record<string, unknown> & { vehicleId: string } {
   return typeof v === 'object' && v !== null && typeof (v as { vehicleId?: unknown }).vehicleId === 'string';
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
 }
