@@ -53,7 +53,7 @@ describe('npm start (e2e)', function () {
       const kit = list.filter((n) => n.module === 'node-red-contrib-ford-connect');
       return kit.length > 0 ? kit : undefined;
     }, 'Node-RED with the kit');
-    expect(nodes.flatMap((n) => n.types)).to.include('ford-account');
+    expect(nodes.flatMap((n) => n.types)).to.include.members(['ford-account', 'ford-status', 'ford-location']);
     expect(nodes.every((n) => n.enabled)).to.equal(true);
     expect(output).to.include(`Node-RED editor: http://127.0.0.1:${port}/`);
   });

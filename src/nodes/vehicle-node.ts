@@ -1,0 +1,88 @@
+import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
+import type { AuditInput, AuditRecord } from '../lib/audit';
+import { maskVehicle } from '../lib/mask';
+import type { AuthState } from '../lib/oauth/token-manager';
+import { ApiError } from '../lib/api/errors';
+import { isVehicleId } from '../lib/api/vehicle-api';
+import type { FordAccountNode } from './account-node';
+
+/**
+ * What every vehicle node does the same way: find its account, pick the
+ * vehicle, send an audit record on output 2, and turn errors and the account's
+ * state into node status (the OutputController idea of STYLE.md, written once).
+ */
+
+export type Send = (msg: Array<NodeMessage | null>) => void;
+
+export interface VehicleNodeBase {
+  node: Node;
+  nodeType: string;
+  account?: FordAccountNode;
+  configuredVehicleId: string;
+}
+
+export function findAccount(RED: NodeAPI, id: unknown): FordAccountNode | undefined {
+  if (typeof id !== 'string' || !id) return undefined;
+  const node = RED.nodes.getNode(id) as FordAccountNode | null;
+  return node && node.type === 'ford-account' && node.account ? node : undefined;
+}
+
+/**
+ * The vehicle a message is about: `msg.vehicleId` overrides the configured
+ * one, and anything that is not a vehicle id is refused before a URL is built.
+ */
+export function vehicleIdFor(msg: { vehicleId?: unknown } | undefined, configured: string): string {
+  const wanted = msg && msg.vehicleId !== undefined ? msg.vehicleId : configured;
+  if (wanted === '' || wanted === undefined) throw new ApiError('bad-request', 'no vehicle selected: choose one in the node or set msg.vehicleId');
+  if (!isVehicleId(wanted)) throw new ApiError('bad-request', 'msg.vehicleId is not a vehicle id (32 hexadecimal characters)');
+  return wanted;
+}
+
+/** Records the audit entry at the account and sends it on output 2. */
+export function sendAudit(base: VehicleNodeBase, send: Send | undefined, input: Omit<AuditInput, 'nodeId' | 'nodeType' | 'nodeName'>): AuditRecord | undefined {
+  const account = base.account?.account;
+  if (!account) return undefined;
+  const record = account.audit({ ...input, nodeId: base.node.id, nodeType: base.nodeType, nodeName: base.node.name });
+  const msg = { topic: 'ford/audit', payload: record } as NodeMessage;
+  if (send) send([null, msg]);
+  else base.node.send([null, msg]);
+  return record;
+}
+
+export function accountStateStatus(state: AuthState): NodeStatus | undefined {
+  if (state === 'reauth-needed') return { fill: 'red', shape: 'ring', text: 're-authorization needed' };
+  if (state === 'unauthorized') return { fill: 'red', shape: 'ring', text: 'not authorized' };
+  return undefined;
+}
+
+/** What the audit outcome of an API error is. */
+export function outcomeOf(err: unknown): AuditInput['outcome'] {
+  if (err instanceof ApiError) {
+    if (err.kind === 'scope' || err.kind === 'reauth' || err.kind === 'forbidden') return 'denied';
+    if (err.kind === 'rate-limited') return 'rate-limited';
+  }
+  return 'failed';
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** "just now", "3 min ago", "2 h ago": short enough for a node status. */
+export function age(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86_400)} d ago`;
+}
+
+export function clockTime(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(11, 16) + ' UTC';
+}
+
+/** `ford/<vehicle name>/<what>`, with a name safe for MQTT-style topics. */
+export function vehicleTopic(name: string | undefined, vehicleId: string, what: string): string {
+  const label = (name ?? maskVehicle(vehicleId).replace('…', '')).trim().replace(/[\s/#+]+/g, '-');
+  return `ford/${label || 'vehicle'}/${what}`;
+}
