@@ -10,6 +10,8 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // Node-RED's own idiom: `const node = this` in a node constructor.
+      '@typescript-eslint/no-this-alias': ['error', { allowedNames: ['node'] }],
     },
   },
   {
