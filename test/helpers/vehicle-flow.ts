@@ -1,0 +1,187 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sinon from 'sinon';
+import helper from 'node-red-node-test-helper';
+import type { RunningSimulator } from '../../src/sim';
+import type { FordAccount } from '../../src/lib/account';
+import type { AuditRecord } from '../../src/lib/audit';
+import type { FordAccountNode } from '../../src/nodes/account-node';
+import { consentAt } from './consent';
+import { signIn } from './oauth-flow';
+import { withSimulator } from './sim';
+
+/**
+ * What the ford-status and ford-location node suites share: a simulator and a
+ * Node-RED (test helper) per test, sinon fake timers for the vehicle hub, the
+ * account authorized through the editor endpoint and the consent page, and
+ * each vehicle node wired to two helper nodes that collect its outputs.
+ */
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const NODE_MODULES: unknown[] = [require('../../src/nodes/ford-account'), require('../../src/nodes/ford-status'), require('../../src/nodes/ford-location')];
+
+export const REDIRECT = 'http://127.0.0.1:1880/ford-connect/auth/callback';
+const TAB = 'flow1';
+export const CREDENTIALS = { acc: { clientId: 'demo-client', clientSecret: 'demo-secret' } };
+
+/** Captured before any test fakes the global timers: real waits for real HTTP. */
+const realSetTimeout = globalThis.setTimeout;
+
+export interface FlowNode {
+  id: string;
+  type: string;
+  [key: string]: unknown;
+}
+
+export interface NodeStatusCall {
+  fill?: string;
+  shape?: string;
+  text?: string;
+}
+
+export interface Outputs {
+  /** Messages on output 1. */
+  out: Record<string, unknown>[];
+  /** Audit records (msg.payload) on output 2. */
+  audit: AuditRecord[];
+  /** The whole output-2 messages (topic included). */
+  auditMsgs: Record<string, unknown>[];
+}
+
+export function accountNode(simUrl: string, scopes: string[], extra: Record<string, unknown> = {}): FlowNode {
+  return { id: 'acc', type: 'ford-account', name: 'My Ford', preset: 'simulator', apiUrl: simUrl, grant: 'authorization_code', redirectUri: REDIRECT, scopes, ...extra };
+}
+
+/** A ford-status / ford-location node with both outputs wired to helper nodes `<id>-out` and `<id>-audit`. */
+export function vehicleNode(type: 'ford-status' | 'ford-location', id: string, props: Record<string, unknown>): FlowNode[] {
+  return [
+    { id, type, z: TAB, name: `my ${id}`, account: 'acc', wires: [[`${id}-out`], [`${id}-audit`]], ...props },
+    { id: `${id}-out`, z: TAB, type: 'helper' },
+    { id: `${id}-audit`, z: TAB, type: 'helper' },
+  ];
+}
+
+/** Real turns of the event loop (setImmediate is not faked) until `check` holds; 5 s of real time at most. */
+export async function until(check: () => boolean, what: string): Promise<void> {
+  const start = performance.now();
+  for (let i = 0; ; i++) {
+    if (check()) return;
+    if (performance.now() - start > 5000) throw new Error(`timed out waiting for ${what}`);
+    // Mostly immediate turns; now and then a real millisecond so sockets get their turn.
+    await (i % 50 === 49 ? new Promise((r) => realSetTimeout(r, 1)) : new Promise((r) => setImmediate(r)));
+  }
+}
+
+/** A short real wait, for "nothing happened" checks: long enough for a request that was started to reach the simulator. */
+export function realPause(ms = 60): Promise<void> {
+  return new Promise((r) => realSetTimeout(r, ms));
+}
+
+export class VehicleFlow {
+  sim!: RunningSimulator;
+  clock!: sinon.SinonFakeTimers;
+  userDir!: string;
+  private readonly outputs = new Map<string, Outputs>();
+
+  /** beforeEach: a fresh simulator (its state, counts and faults are the test's own) and Node-RED. */
+  async start(): Promise<void> {
+    this.sim = await withSimulator();
+    this.userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ford-vehicle-nodes-'));
+    helper.settings({ userDir: this.userDir });
+    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err) : resolve())));
+  }
+
+  /** afterEach: close the flow while the fake timers are still there (the hubs clear theirs), then everything else. */
+  async stop(): Promise<void> {
+    this.outputs.clear();
+    await helper.unload();
+    this.clock?.restore();
+    this.clock = undefined as unknown as sinon.SinonFakeTimers;
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    await this.sim?.close();
+    fs.rmSync(this.userDir, { recursive: true, force: true });
+  }
+
+  /**
+   * Installs fake timers (before the flow starts, so every hub timer is fake),
+   * loads the flow and collects the outputs of every vehicle node in it.
+   */
+  async load(flow: FlowNode[], credentials: Record<string, unknown> = CREDENTIALS): Promise<void> {
+    this.clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], shouldClearNativeTimers: true });
+    await helper.load(NODE_MODULES, [{ id: TAB, type: 'tab', label: 'vehicle nodes' }, ...flow], credentials);
+    for (const n of flow) {
+      if (n.type !== 'ford-status' && n.type !== 'ford-location') continue;
+      const o: Outputs = { out: [], audit: [], auditMsgs: [] };
+      this.outputs.set(n.id, o);
+      helper.getNode(`${n.id}-out`).on('input', (msg: unknown) => o.out.push(msg as Record<string, unknown>));
+      helper.getNode(`${n.id}-audit`).on('input', (msg: unknown) => {
+        o.auditMsgs.push(msg as Record<string, unknown>);
+        o.audit.push((msg as { payload: AuditRecord }).payload);
+      });
+    }
+  }
+
+  get account(): FordAccount {
+    const account = (helper.getNode('acc') as unknown as FordAccountNode).account;
+    if (!account) throw new Error('the ford-account node has no account');
+    return account;
+  }
+
+  of(id: string): Outputs {
+    const o = this.outputs.get(id);
+    if (!o) throw new Error(`no vehicle node ${id} in the flow`);
+    return o;
+  }
+
+  /** Editor: Authorize; browser: sign in and consent (ticking `tick`); provider: back to the callback. */
+  async authorize(tick: string[]): Promise<void> {
+    const start = await helper.request().post('/ford-connect/accounts/acc/authorize').send({}).expect(200);
+    const redirect = new URL(await consentAt(start.body.url as string, { tick }));
+    await helper.request().get(`/ford-connect/auth/callback${redirect.search}`).expect(200).expect(/Connected/);
+  }
+
+  /** The owner presses "Revoke now" on every live demo-app connection on the Connected Apps page. */
+  async revokeOnConnectedAppsPage(): Promise<number> {
+    const cookie = await signIn(this.sim.url);
+    const live = [...this.sim.world.store.grants.values()].filter((g) => g.clientId === 'demo-client' && g.ownerId === 'owner-1' && g.revokedAt === undefined);
+    for (const grant of live) {
+      const res = await fetch(`${this.sim.url}/owner/apps/${grant.id}/revoke`, { method: 'POST', headers: { cookie, origin: this.sim.url }, redirect: 'manual' });
+      if (res.status !== 303) throw new Error(`revoke answered ${res.status}`);
+    }
+    return live.length;
+  }
+
+  /** Every node.status() call of one node, oldest first (the helper spies on Node.prototype). */
+  statuses(id: string): NodeStatusCall[] {
+    const node = helper.getNode(id);
+    const spy = node.status as unknown as sinon.SinonSpy;
+    return spy
+      .getCalls()
+      .filter((c) => c.thisValue === node)
+      .map((c) => c.args[0] as NodeStatusCall);
+  }
+
+  lastStatus(id: string): NodeStatusCall | undefined {
+    return this.statuses(id).at(-1);
+  }
+
+  /** Every node.error() call of one node (done(err) ends up here too): the first argument of each. */
+  errors(id: string): unknown[] {
+    const node = helper.getNode(id);
+    const spy = node.error as unknown as sinon.SinonSpy;
+    return spy
+      .getCalls()
+      .filter((c) => c.thisValue === node)
+      .map((c) => c.args[0]);
+  }
+
+  /** Request counts at the simulator (keys of FORDCONNECT_V1_COUNTS). */
+  count(key: 'api.vehicle.info' | 'api.vehicle.location' | 'api.total'): number {
+    return this.sim.world.counts.get(key);
+  }
+
+  ownedVehicles(): { id: string; nickName: string }[] {
+    return this.sim.world.fleet.ownedBy('owner-1').map((v) => ({ id: v.id, nickName: v.spec.nickName }));
+  }
+}
