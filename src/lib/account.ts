@@ -139,11 +139,14 @@ export class FordAccount extends EventEmitter {
 
   /** Re-reads the token file after the admin callback stored new tokens. */
   reloadTokens(): void {
+    const scopesBefore = this.grantedScopes().join(' ');
     // The old manager may be mid-refresh: its answer must not overwrite the new tokens.
     this.tokenManager.retire();
     this.tokenManager = buildTokenManager(this.config, this.env, this.tokenHooks());
     this.api = undefined;
     this.noticeState();
+    // A new authorization may grant other scopes: nodes re-check what they may do.
+    if (this.state === 'authorized' && this.grantedScopes().join(' ') !== scopesBefore) this.emit('state', this.state);
   }
 
   private tokenHooks(): Pick<TokenManagerOptions, 'onRefresh' | 'onPersistError'> {

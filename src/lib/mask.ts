@@ -12,9 +12,14 @@ const SECRET_KEYS = /^(access_?token|refresh_?token|id_?token|client_?secret|cod
 const BEARER = /\b(Bearer)\s+[A-Za-z0-9._~+/=-]+/gi;
 const QUERY_SECRETS = /([?&](?:code|access_token|refresh_token|id_token|client_secret|code_verifier|token)=)[^&#\s]+/gi;
 
-/** Removes credentials from free text such as an error message or a URL. */
+const VEHICLE_ID = /\b[0-9a-f]{32}\b/gi;
+
+/** Removes credentials, and masks vehicle ids, in free text such as an error message or a URL. */
 export function redactText(text: string): string {
-  return text.replace(BEARER, '$1 [redacted]').replace(QUERY_SECRETS, '$1[redacted]');
+  return text
+    .replace(BEARER, '$1 [redacted]')
+    .replace(QUERY_SECRETS, '$1[redacted]')
+    .replace(VEHICLE_ID, (id) => maskVehicle(id));
 }
 
 /** Deep copy with secret-looking keys redacted, for anything that may be logged. */

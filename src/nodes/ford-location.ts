@@ -3,7 +3,7 @@ import { ApiError } from '../lib/api/errors';
 import { distanceMetres, roundPosition, type VehicleLocation } from '../lib/api/status';
 import { vehicleHubs, type LocationReading } from '../lib/vehicle-hub';
 import type { AuthState } from '../lib/oauth/token-manager';
-import { accountStateStatus, age, clockTime, errorText, findAccount, outcomeOf, sendAudit, vehicleIdFor, vehicleTopic, type Send, type VehicleNodeBase } from './vehicle-node';
+import { accountStateStatus, age, clockTime, errorText, findAccount, outcomeOf, safeError, sendAudit, vehicleIdFor, vehicleTopic, type Send, type VehicleNodeBase } from './vehicle-node';
 
 interface FordLocationDef extends NodeDef {
   account: string;
@@ -26,8 +26,10 @@ export = function register(RED: NodeAPI): void {
     const minDistance = Math.max(0, Number(config.minDistance) || 0);
     const base: VehicleNodeBase = { node, nodeType: 'ford-location', account: findAccount(RED, config.account), configuredVehicleId: config.vehicleId ?? '' };
     let unsubscribe: (() => void) | undefined;
-    let lastSent: VehicleLocation | undefined;
-    let inputReads = 0;
+    const lastSent = new Map<string, VehicleLocation>();
+    // Per vehicle: a read of another vehicle (msg.vehicleId) must not hold back or skew this one's polls.
+    const inputReads = new Map<string, number>();
+    let lastRateLimitAudit: number | undefined;
     let deniedReported = false;
 
     /** Why this node may not read a position right now, or undefined when it may. */
@@ -43,17 +45,19 @@ export = function register(RED: NodeAPI): void {
     // Coordinates leave only on output 1, rounded as configured; never in status, audit or logs.
     const deliver = (reading: LocationReading, send: Send, msg: NodeMessageInFlow | undefined, forced: boolean, vehicleId: string): void => {
       const location = roundPosition(reading.location, precision);
-      const moved = lastSent ? distanceMetres(lastSent, location) : Infinity;
+      const previous = lastSent.get(vehicleId);
+      const moved = previous ? distanceMetres(previous, location) : Infinity;
       node.status({ fill: 'green', shape: 'dot', text: `position ${age(Date.now() - (location.time ? Date.parse(location.time) : reading.fetchedAt))}` });
       sendAudit(base, send, { vehicleId, action: 'location.read', scope: 'read:location', outcome: 'ok', detail: precision > 0 ? `position delivered, rounded to ${precision} m` : 'position delivered' });
       if (changesOnly && !forced && moved < Math.max(minDistance, 1)) return;
-      lastSent = location;
+      lastSent.set(vehicleId, location);
       send([{ ...(msg ?? {}), topic: vehicleTopic(undefined, vehicleId, 'location'), payload: location } as NodeMessageInFlow, null]);
     };
 
     const fail = (err: unknown, send: Send, vehicleId: string | undefined): void => {
       const text = errorText(err);
-      node.status({ fill: 'red', shape: 'ring', text: text.slice(0, 60) });
+      if (err instanceof ApiError && err.kind === 'rate-limited') node.status({ fill: 'yellow', shape: 'ring', text: 'rate limited' });
+      else node.status({ fill: 'red', shape: 'ring', text: text.slice(0, 60) });
       sendAudit(base, send, { vehicleId, action: 'location.read', scope: 'read:location', outcome: outcomeOf(err), detail: text, httpStatus: err instanceof ApiError ? err.httpStatus : undefined });
     };
 
@@ -71,10 +75,13 @@ export = function register(RED: NodeAPI): void {
         return;
       }
       deniedReported = false;
-      if (unsubscribe || interval === 0 || !base.configuredVehicleId) {
-        if (!unsubscribe) node.status({ fill: 'grey', shape: 'ring', text: interval === 0 ? 'reads on input' : 'no vehicle selected' });
+      if (unsubscribe) return;
+      if (!base.configuredVehicleId) {
+        node.status({ fill: 'grey', shape: 'ring', text: interval === 0 ? 'reads on input' : 'no vehicle selected' });
         return;
       }
+      // With interval 0 the subscription polls nothing, but keeps the hub's cache and any Retry-After alive.
+      if (interval === 0) node.status({ fill: 'grey', shape: 'ring', text: 'reads on input' });
       let vehicleId: string;
       try {
         vehicleId = vehicleIdFor(undefined, base.configuredVehicleId);
@@ -86,13 +93,18 @@ export = function register(RED: NodeAPI): void {
         wants: 'location',
         intervalSeconds: interval,
         onLocation: (reading) => {
-          if (inputReads === 0) deliver(reading, (m) => node.send(m), undefined, false, vehicleId);
+          if (!inputReads.get(vehicleId)) deliver(reading, (m) => node.send(m), undefined, false, vehicleId);
         },
         onError: (err) => {
           fail(err, (m) => node.send(m), vehicleId);
-          node.error(`ford-location: ${err.message}`);
+          node.error(`ford-location: ${errorText(err)}`);
         },
         onWaiting: (waiting) => {
+          // One audit record per 429 (the hub repeats a wait to nodes that join later); an input read audits its own.
+          if (waiting.reason === 'rate-limited' && waiting.error && waiting.until !== lastRateLimitAudit && !inputReads.get(vehicleId)) {
+            lastRateLimitAudit = waiting.until;
+            sendAudit(base, undefined, { vehicleId, action: 'location.read', scope: 'read:location', outcome: 'rate-limited', detail: errorText(waiting.error), httpStatus: waiting.error.httpStatus });
+          }
           if (waiting.reason === 'reauth') node.status({ fill: 'red', shape: 'ring', text: 're-authorization needed' });
           else node.status({ fill: 'yellow', shape: 'ring', text: `${waiting.reason === 'rate-limited' ? 'rate limited' : 'retrying'}${waiting.until ? ` until ${clockTime(waiting.until)}` : ''}` });
         },
@@ -110,7 +122,7 @@ export = function register(RED: NodeAPI): void {
         vehicleId = vehicleIdFor(msg, base.configuredVehicleId);
       } catch (err) {
         fail(err, send, undefined);
-        done(err as Error);
+        done(safeError(err));
         return;
       }
       const why = refusal();
@@ -122,17 +134,17 @@ export = function register(RED: NodeAPI): void {
         done(err);
         return;
       }
-      inputReads++;
+      inputReads.set(vehicleId, (inputReads.get(vehicleId) ?? 0) + 1);
       vehicleHubs.read(account, vehicleId, 'location', interval > 0 ? interval : 30).then(
         (reading) => {
-          inputReads--;
+          inputReads.set(vehicleId, (inputReads.get(vehicleId) ?? 1) - 1);
           deliver(reading, send, msg, true, vehicleId);
           done();
         },
         (err: unknown) => {
-          inputReads--;
+          inputReads.set(vehicleId, (inputReads.get(vehicleId) ?? 1) - 1);
           fail(err, send, vehicleId);
-          done(err instanceof Error ? err : new Error(String(err)));
+          done(safeError(err));
         },
       );
     });

@@ -3,7 +3,7 @@ import { ApiError } from '../lib/api/errors';
 import { changedFields, type VehicleStatus } from '../lib/api/status';
 import { vehicleHubs, type StatusReading } from '../lib/vehicle-hub';
 import type { AuthState } from '../lib/oauth/token-manager';
-import { accountStateStatus, age, clockTime, errorText, findAccount, outcomeOf, sendAudit, vehicleIdFor, vehicleTopic, type Send, type VehicleNodeBase } from './vehicle-node';
+import { accountStateStatus, age, clockTime, errorText, findAccount, outcomeOf, safeError, sendAudit, vehicleIdFor, vehicleTopic, type Send, type VehicleNodeBase } from './vehicle-node';
 
 interface FordStatusDef extends NodeDef {
   account: string;
@@ -27,14 +27,17 @@ export = function register(RED: NodeAPI): void {
     const changesOnly = config.output === 'changes';
     const base: VehicleNodeBase = { node, nodeType: 'ford-status', account: findAccount(RED, config.account), configuredVehicleId: config.vehicleId ?? '' };
     let unsubscribe: (() => void) | undefined;
-    let previous: VehicleStatus | undefined;
-    let inputReads = 0;
+    // Change detection is per vehicle: msg.vehicleId reads must not become another vehicle's baseline.
+    const previous = new Map<string, VehicleStatus>();
+    // Per vehicle: a read of another vehicle (msg.vehicleId) must not hold back or skew this one's polls.
+    const inputReads = new Map<string, number>();
+    let lastRateLimitAudit: number | undefined;
     let deniedReported = false;
 
     /** Output 1, and its audit record; in change-only mode nothing when nothing changed. */
     const deliver = (reading: StatusReading, send: Send, msg: NodeMessageInFlow | undefined, forced: boolean): void => {
-      const changed = changedFields(previous, reading.status);
-      previous = reading.status;
+      const changed = changedFields(previous.get(reading.status.vehicleId), reading.status);
+      previous.set(reading.status.vehicleId, reading.status);
       node.status({ fill: 'green', shape: 'dot', text: statusText(reading.status, reading.fetchedAt) });
       sendAudit(base, send, { vehicleId: reading.status.vehicleId, action: 'status.read', scope: 'read:status', outcome: 'ok', detail: changesOnly ? `${changed.length} field(s) changed` : 'status delivered' });
       if (changesOnly && changed.length === 0 && !forced) return;
@@ -45,7 +48,8 @@ export = function register(RED: NodeAPI): void {
 
     const fail = (err: unknown, send: Send, vehicleId: string | undefined, action: 'status.read' | 'status.refresh'): void => {
       const text = errorText(err);
-      if (!(err instanceof ApiError && err.kind === 'reauth')) node.status({ fill: 'red', shape: 'ring', text: text.slice(0, 60) });
+      if (err instanceof ApiError && err.kind === 'rate-limited') node.status({ fill: 'yellow', shape: 'ring', text: 'rate limited' });
+      else if (!(err instanceof ApiError && err.kind === 'reauth')) node.status({ fill: 'red', shape: 'ring', text: text.slice(0, 60) });
       sendAudit(base, send, { vehicleId, action, scope: 'read:status', outcome: outcomeOf(err), detail: text, httpStatus: err instanceof ApiError ? err.httpStatus : undefined });
     };
 
@@ -69,10 +73,13 @@ export = function register(RED: NodeAPI): void {
         return;
       }
       deniedReported = false;
-      if (unsubscribe || interval === 0 || !base.configuredVehicleId) {
-        if (!unsubscribe) node.status({ fill: 'grey', shape: 'ring', text: interval === 0 ? 'reads on input' : 'no vehicle selected' });
+      if (unsubscribe) return;
+      if (!base.configuredVehicleId) {
+        node.status({ fill: 'grey', shape: 'ring', text: interval === 0 ? 'reads on input' : 'no vehicle selected' });
         return;
       }
+      // With interval 0 the subscription polls nothing, but keeps the hub's cache and any Retry-After alive.
+      if (interval === 0) node.status({ fill: 'grey', shape: 'ring', text: 'reads on input' });
       let vehicleId: string;
       try {
         vehicleId = vehicleIdFor(undefined, base.configuredVehicleId);
@@ -85,13 +92,18 @@ export = function register(RED: NodeAPI): void {
         intervalSeconds: interval,
         onStatus: (reading) => {
           // An input read delivers its own reading to its own message.
-          if (inputReads === 0) deliver(reading, (m) => node.send(m), undefined, false);
+          if (!inputReads.get(vehicleId)) deliver(reading, (m) => node.send(m), undefined, false);
         },
         onError: (err) => {
           fail(err, (m) => node.send(m), vehicleId, 'status.read');
-          node.error(`ford-status: ${err.message}`);
+          node.error(`ford-status: ${errorText(err)}`);
         },
         onWaiting: (waiting) => {
+          // One audit record per 429 (the hub repeats a wait to nodes that join later); an input read audits its own.
+          if (waiting.reason === 'rate-limited' && waiting.error && waiting.until !== lastRateLimitAudit && !inputReads.get(vehicleId)) {
+            lastRateLimitAudit = waiting.until;
+            sendAudit(base, undefined, { vehicleId, action: 'status.read', scope: 'read:status', outcome: 'rate-limited', detail: errorText(waiting.error), httpStatus: waiting.error.httpStatus });
+          }
           if (waiting.reason === 'reauth') node.status({ fill: 'red', shape: 'ring', text: 're-authorization needed' });
           else node.status({ fill: 'yellow', shape: 'ring', text: `${waiting.reason === 'rate-limited' ? 'rate limited' : 'retrying'}${waiting.until ? ` until ${clockTime(waiting.until)}` : ''}` });
         },
@@ -119,7 +131,7 @@ export = function register(RED: NodeAPI): void {
         vehicleId = vehicleIdFor(msg, base.configuredVehicleId);
       } catch (err) {
         fail(err, send, undefined, action);
-        done(err as Error);
+        done(safeError(err));
         return;
       }
       if (account.state !== 'authorized' || !account.can('read:status')) {
@@ -129,7 +141,7 @@ export = function register(RED: NodeAPI): void {
         done(err);
         return;
       }
-      inputReads++;
+      inputReads.set(vehicleId, (inputReads.get(vehicleId) ?? 0) + 1);
       const reading: Promise<StatusReading> =
         msg.refresh === true
           ? vehicleHubs.refresh(account, vehicleId).then((outcome) => {
@@ -140,14 +152,14 @@ export = function register(RED: NodeAPI): void {
           : vehicleHubs.read(account, vehicleId, 'status', interval > 0 ? interval : 30);
       reading.then(
         (r) => {
-          inputReads--;
+          inputReads.set(vehicleId, (inputReads.get(vehicleId) ?? 1) - 1);
           deliver(r, send, msg, true);
           done();
         },
         (err: unknown) => {
-          inputReads--;
+          inputReads.set(vehicleId, (inputReads.get(vehicleId) ?? 1) - 1);
           fail(err, send, vehicleId, action);
-          done(err instanceof Error ? err : new Error(String(err)));
+          done(safeError(err));
         },
       );
     });

@@ -1,6 +1,6 @@
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import type { AuditInput, AuditRecord } from '../lib/audit';
-import { maskVehicle } from '../lib/mask';
+import { maskVehicle, redactText } from '../lib/mask';
 import type { AuthState } from '../lib/oauth/token-manager';
 import { ApiError } from '../lib/api/errors';
 import { isVehicleId } from '../lib/api/vehicle-api';
@@ -64,8 +64,14 @@ export function outcomeOf(err: unknown): AuditInput['outcome'] {
   return 'failed';
 }
 
+/** An error's message with secrets removed and vehicle ids masked: safe for status, audit and logs. */
 export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return redactText(err instanceof Error ? err.message : String(err));
+}
+
+/** The error handed to done(): the same masked text, so the log never holds a full id. */
+export function safeError(err: unknown): Error {
+  return new Error(errorText(err));
 }
 
 /** "just now", "3 min ago", "2 h ago": short enough for a node status. */

@@ -85,11 +85,7 @@ describe('ford-location node (against the simulator, fake timers)', function () 
     });
   }
 
-  // BUG (src/lib/account.ts FordAccount.reloadTokens -> noticeState): authorizing again while already
-  // authorized emits no 'state' event, so the vehicle nodes never re-evaluate the new grant. A location node
-  // keeps polling with a token that lacks read:location (403s, backoff, node errors) instead of refusing
-  // without a call. Re-enable once a reload that changes the granted scopes notifies the nodes.
-  it.skip('stops calling the location API at once when a new authorization drops read:location', async () => {
+  it('stops calling the location API at once when a new authorization drops read:location', async () => {
     await f.load([accountNode(f.sim.url, BOTH), ...vehicleNode('ford-location', 'l1', { vehicleId: truck.id, optIn: true, interval: 30, precision: 0, output: 'always' })]);
     await f.authorize(BOTH);
     await f.clock.tickAsync(0);

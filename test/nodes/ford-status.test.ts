@@ -132,12 +132,7 @@ describe('ford-status node (against the simulator, fake timers)', function () {
     expect(f.errors('s1')).to.deep.equal([]);
   });
 
-  // BUG (src/lib/vehicle-hub.ts VehicleHub.read: `result.finally(() => this.closeIfIdle())`): a hub with no
-  // polling subscriber closes right after a read and takes its cache with it, so every input read of an
-  // input-only node (interval 0) and every msg.vehicleId read is a fresh API call; the node's maxAge
-  // (src/nodes/ford-status.ts:140, `interval > 0 ? interval : 30`) never takes effect and a fast inject
-  // hammers the API. Re-enable once the registry keeps a closed hub's last readings for their max age.
-  it.skip('answers an input-only node from a fresh enough reading instead of calling again', async () => {
+  it('answers an input-only node from a fresh enough reading instead of calling again', async () => {
     await f.load([accountNode(f.sim.url, ['read:status']), ...vehicleNode('ford-status', 's1', { vehicleId: truck.id, interval: 0, output: 'always' })]);
     await f.authorize(['read:status']);
     expect(f.lastStatus('s1')).to.deep.equal({ fill: 'grey', shape: 'ring', text: 'reads on input' });
@@ -154,9 +149,7 @@ describe('ford-status node (against the simulator, fake timers)', function () {
     expect(f.count('api.vehicle.info'), 'a second read within 30 s comes from the cache').to.equal(1);
   });
 
-  // BUG (same root cause as above: a read-only hub closes after its read and forgets its Retry-After):
-  // an input-only node that was answered 429 calls again on the very next input instead of waiting.
-  it.skip('honours Retry-After for an input-only node too: an input read within it makes no call', async () => {
+  it('honours Retry-After for an input-only node too: an input read within it makes no call', async () => {
     await f.load([accountNode(f.sim.url, ['read:status']), ...vehicleNode('ford-status', 's1', { vehicleId: truck.id, interval: 0, output: 'always' })]);
     await f.authorize(['read:status']);
     Object.assign(f.sim.world.faults, { rateLimitRate: 1, retryAfterSeconds: 120 });
@@ -172,10 +165,7 @@ describe('ford-status node (against the simulator, fake timers)', function () {
     expect(o.audit[1]).to.include({ outcome: 'rate-limited' });
   });
 
-  // BUG (src/nodes/ford-status.ts:36-37, `previous` is one per node, not per vehicle): in change-only mode an
-  // input read of another vehicle (msg.vehicleId) becomes the baseline of the next poll of the configured
-  // vehicle, which then reports nearly every field as changed although nothing changed on it.
-  it.skip('keeps change detection per vehicle when msg.vehicleId reads another one', async () => {
+  it('keeps change detection per vehicle when msg.vehicleId reads another one', async () => {
     const sky = f.ownedVehicles()[1];
     await f.load([accountNode(f.sim.url, ['read:status']), ...vehicleNode('ford-status', 's1', { vehicleId: truck.id, interval: 30, output: 'changes' })]);
     await f.authorize(['read:status']);
@@ -190,11 +180,7 @@ describe('ford-status node (against the simulator, fake timers)', function () {
     expect(o.out, 'nothing changed on the configured vehicle').to.have.length(2);
   });
 
-  // BUG (src/nodes/vehicle-node.ts errorText, used for node status, audit detail and node.error; and
-  // src/lib/mask.ts redactText): API error messages carry the request path, so the full 32-character vehicle
-  // id lands in audit records, the node status and the log, though DESIGN.md and mask.ts say ids keep only
-  // their last 4 characters there.
-  it.skip('never puts the full vehicle id into node status, audit records or the log', async () => {
+  it('never puts the full vehicle id into node status, audit records or the log', async () => {
     await f.load([accountNode(f.sim.url, ['read:status']), ...vehicleNode('ford-status', 's1', { vehicleId: truck.id, interval: 30, output: 'always' })]);
     await f.authorize(['read:status']);
     f.sim.world.faults.errorRate = 1;
@@ -303,10 +289,7 @@ describe('ford-status node (against the simulator, fake timers)', function () {
     expect(f.count('api.vehicle.info')).to.equal(3);
   });
 
-  // BUG (src/nodes/ford-status.ts onWaiting, and ford-location.ts the same): a poll answered 429 sends no
-  // audit record on output 2, though the help and the issue promise "one record per read, refusal or error"
-  // and the contract has the outcome `rate-limited`. Re-enable once onWaiting audits rate-limited polls.
-  it.skip('leaves an audit record (outcome rate-limited) for a poll answered 429', async () => {
+  it('leaves an audit record (outcome rate-limited) for a poll answered 429', async () => {
     await f.load([accountNode(f.sim.url, ['read:status']), ...vehicleNode('ford-status', 's1', { vehicleId: truck.id, interval: 30, output: 'always' })]);
     await f.authorize(['read:status']);
     Object.assign(f.sim.world.faults, { rateLimitRate: 1, retryAfterSeconds: 120 });
