@@ -21,6 +21,30 @@ describe('ford-status node (against the simulator, fake timers)', function () {
     await f.stop();
   });
 
+  it('asks the vehicle to report afresh on msg.refresh, and refuses another refresh within 5 minutes', async () => {
+    await f.load([accountNode(f.sim.url, ['read:status']), ...vehicleNode('ford-status', 's1', { vehicleId: truck.id, interval: 0, output: 'always' })]);
+    await f.authorize(['read:status']);
+    const o = f.of('s1');
+    helper.getNode('s1').receive({ refresh: true });
+    await realPause();
+    // The vehicle answers a few simulated seconds later; the hub asks again every 3 s.
+    f.sim.world.clock.advance(10 * SEC);
+    for (let i = 0; i < 5 && o.out.length === 0; i++) {
+      await f.clock.tickAsync(3 * SEC);
+      await realPause(20);
+    }
+    await until(() => o.out.length === 1, 'the refreshed status');
+    const refresh = o.audit.find((r) => r.action === 'status.refresh');
+    expect(refresh).to.include({ outcome: 'ok', scope: 'read:status' });
+    expect(refresh?.commandId).to.be.a('string');
+
+    const audits = o.audit.length;
+    helper.getNode('s1').receive({ refresh: true });
+    await until(() => f.errors('s1').length === 1 && o.audit.length === audits + 1, 'the refusal');
+    expect(f.errors('s1')[0]).to.match(/12 V battery/);
+    expect(o.audit.at(-1)).to.include({ action: 'status.refresh', outcome: 'rate-limited' });
+  });
+
   it('coalesces 3 status and 2 location nodes on one vehicle into one status call and one location call per interval', async () => {
     await f.load([
       accountNode(f.sim.url, BOTH),
