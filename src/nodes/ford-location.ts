@@ -3,7 +3,7 @@ import { ApiError } from '../lib/api/errors';
 import { distanceMetres, roundPosition, type VehicleLocation } from '../lib/api/status';
 import { vehicleHubs, type LocationReading } from '../lib/vehicle-hub';
 import type { AuthState } from '../lib/oauth/token-manager';
-import { accountStateStatus, age, clockTime, errorText, findAccount, outcomeOf, safeError, sendAudit, vehicleIdFor, vehicleTopic, type Send, type VehicleNodeBase } from './vehicle-node';
+import { accountStateStatus, age, errorText, findAccount, outcomeOf, safeError, sendAudit, subscribeToHub, vehicleIdFor, vehicleTopic, type Send, type VehicleNodeBase } from './vehicle-node';
 
 interface FordLocationDef extends NodeDef {
   account: string;
@@ -29,7 +29,6 @@ export = function register(RED: NodeAPI): void {
     const lastSent = new Map<string, VehicleLocation>();
     // Per vehicle: a read of another vehicle (msg.vehicleId) must not hold back or skew this one's polls.
     const inputReads = new Map<string, number>();
-    let lastRateLimitAudit: number | undefined;
     let deniedReported = false;
 
     /** Why this node may not read a position right now, or undefined when it may. */
@@ -89,25 +88,14 @@ export = function register(RED: NodeAPI): void {
         node.status({ fill: 'red', shape: 'ring', text: errorText(err).slice(0, 60) });
         return;
       }
-      unsubscribe = vehicleHubs.subscribe(account, vehicleId, {
-        wants: 'location',
+      unsubscribe = subscribeToHub(base, account, vehicleId, {
+        kind: 'location',
+        action: 'location.read',
+        scope: 'read:location',
         intervalSeconds: interval,
-        onLocation: (reading) => {
-          if (!inputReads.get(vehicleId)) deliver(reading, (m) => node.send(m), undefined, false, vehicleId);
-        },
-        onError: (err) => {
-          fail(err, (m) => node.send(m), vehicleId);
-          node.error(`ford-location: ${errorText(err)}`);
-        },
-        onWaiting: (waiting) => {
-          // One audit record per 429 (the hub repeats a wait to nodes that join later); an input read audits its own.
-          if (waiting.reason === 'rate-limited' && waiting.error && waiting.until !== lastRateLimitAudit && !inputReads.get(vehicleId)) {
-            lastRateLimitAudit = waiting.until;
-            sendAudit(base, undefined, { vehicleId, action: 'location.read', scope: 'read:location', outcome: 'rate-limited', detail: errorText(waiting.error), httpStatus: waiting.error.httpStatus });
-          }
-          if (waiting.reason === 'reauth') node.status({ fill: 'red', shape: 'ring', text: 're-authorization needed' });
-          else node.status({ fill: 'yellow', shape: 'ring', text: `${waiting.reason === 'rate-limited' ? 'rate limited' : 'retrying'}${waiting.until ? ` until ${clockTime(waiting.until)}` : ''}` });
-        },
+        onReading: (reading) => deliver(reading, (m) => node.send(m), undefined, false, vehicleId),
+        onFailure: (err) => fail(err, (m) => node.send(m), vehicleId),
+        busy: () => Boolean(inputReads.get(vehicleId)),
       });
     };
 

@@ -3,7 +3,7 @@ import { ApiError } from '../lib/api/errors';
 import { changedFields, type VehicleStatus } from '../lib/api/status';
 import { vehicleHubs, type StatusReading } from '../lib/vehicle-hub';
 import type { AuthState } from '../lib/oauth/token-manager';
-import { accountStateStatus, age, clockTime, errorText, findAccount, outcomeOf, safeError, sendAudit, vehicleIdFor, vehicleTopic, type Send, type VehicleNodeBase } from './vehicle-node';
+import { accountStateStatus, age, errorText, findAccount, outcomeOf, safeError, sendAudit, subscribeToHub, vehicleIdFor, vehicleTopic, type Send, type VehicleNodeBase } from './vehicle-node';
 
 interface FordStatusDef extends NodeDef {
   account: string;
@@ -31,7 +31,6 @@ export = function register(RED: NodeAPI): void {
     const previous = new Map<string, VehicleStatus>();
     // Per vehicle: a read of another vehicle (msg.vehicleId) must not hold back or skew this one's polls.
     const inputReads = new Map<string, number>();
-    let lastRateLimitAudit: number | undefined;
     let deniedReported = false;
 
     /** Output 1, and its audit record; in change-only mode nothing when nothing changed. */
@@ -87,26 +86,14 @@ export = function register(RED: NodeAPI): void {
         node.status({ fill: 'red', shape: 'ring', text: errorText(err).slice(0, 60) });
         return;
       }
-      unsubscribe = vehicleHubs.subscribe(account, vehicleId, {
-        wants: 'status',
+      unsubscribe = subscribeToHub(base, account, vehicleId, {
+        kind: 'status',
+        action: 'status.read',
+        scope: 'read:status',
         intervalSeconds: interval,
-        onStatus: (reading) => {
-          // An input read delivers its own reading to its own message.
-          if (!inputReads.get(vehicleId)) deliver(reading, (m) => node.send(m), undefined, false);
-        },
-        onError: (err) => {
-          fail(err, (m) => node.send(m), vehicleId, 'status.read');
-          node.error(`ford-status: ${errorText(err)}`);
-        },
-        onWaiting: (waiting) => {
-          // One audit record per 429 (the hub repeats a wait to nodes that join later); an input read audits its own.
-          if (waiting.reason === 'rate-limited' && waiting.error && waiting.until !== lastRateLimitAudit && !inputReads.get(vehicleId)) {
-            lastRateLimitAudit = waiting.until;
-            sendAudit(base, undefined, { vehicleId, action: 'status.read', scope: 'read:status', outcome: 'rate-limited', detail: errorText(waiting.error), httpStatus: waiting.error.httpStatus });
-          }
-          if (waiting.reason === 'reauth') node.status({ fill: 'red', shape: 'ring', text: 're-authorization needed' });
-          else node.status({ fill: 'yellow', shape: 'ring', text: `${waiting.reason === 'rate-limited' ? 'rate limited' : 'retrying'}${waiting.until ? ` until ${clockTime(waiting.until)}` : ''}` });
-        },
+        onReading: (reading) => deliver(reading, (m) => node.send(m), undefined, false),
+        onFailure: (err) => fail(err, (m) => node.send(m), vehicleId, 'status.read'),
+        busy: () => Boolean(inputReads.get(vehicleId)),
       });
     };
 

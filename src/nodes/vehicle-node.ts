@@ -2,6 +2,8 @@ import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import type { AuditInput, AuditRecord } from '../lib/audit';
 import { maskVehicle, redactText } from '../lib/mask';
 import type { AuthState } from '../lib/oauth/token-manager';
+import { vehicleHubs, type HubKind, type HubWaiting, type LocationReading, type StatusReading } from '../lib/vehicle-hub';
+import type { FordAccount } from '../lib/account';
 import { ApiError } from '../lib/api/errors';
 import { isVehicleId } from '../lib/api/vehicle-api';
 import type { FordAccountNode } from './account-node';
@@ -91,4 +93,49 @@ export function clockTime(epochMs: number): string {
 export function vehicleTopic(name: string | undefined, vehicleId: string, what: string): string {
   const label = (name ?? maskVehicle(vehicleId).replace('…', '')).trim().replace(/[\s/#+]+/g, '-');
   return `ford/${label || 'vehicle'}/${what}`;
+}
+
+/** Yellow while the hub waits (Retry-After, backoff), red ring while re-authorization is needed. */
+export function waitingStatus(waiting: HubWaiting): NodeStatus {
+  if (waiting.reason === 'reauth') return { fill: 'red', shape: 'ring', text: 're-authorization needed' };
+  return { fill: 'yellow', shape: 'ring', text: `${waiting.reason === 'rate-limited' ? 'rate limited' : 'retrying'}${waiting.until ? ` until ${clockTime(waiting.until)}` : ''}` };
+}
+
+export interface HubBinding<K extends HubKind> {
+  kind: K;
+  action: 'status.read' | 'location.read';
+  scope: 'read:status' | 'read:location';
+  intervalSeconds: number;
+  /** A polled reading for this node. */
+  onReading(reading: K extends 'status' ? StatusReading : LocationReading): void;
+  /** A failed poll (already on the node's status and audit path). */
+  onFailure(err: ApiError): void;
+  /** True while an input read of this vehicle is in flight: it audits and delivers its own result. */
+  busy(): boolean;
+}
+
+/** Subscribes a node to its vehicle's hub: readings, errors, and one audit record per 429. */
+export function subscribeToHub<K extends HubKind>(base: VehicleNodeBase, account: FordAccount, vehicleId: string, binding: HubBinding<K>): () => void {
+  let lastRateLimitAudit: number | undefined;
+  const onReading = (reading: StatusReading | LocationReading): void => {
+    if (!binding.busy()) binding.onReading(reading as K extends 'status' ? StatusReading : LocationReading);
+  };
+  return vehicleHubs.subscribe(account, vehicleId, {
+    wants: binding.kind,
+    intervalSeconds: binding.intervalSeconds,
+    onStatus: onReading,
+    onLocation: onReading,
+    onError: (err) => {
+      binding.onFailure(err);
+      base.node.error(`${base.nodeType}: ${errorText(err)}`);
+    },
+    onWaiting: (waiting) => {
+      // The hub repeats a wait to nodes that join later: one record per 429.
+      if (waiting.reason === 'rate-limited' && waiting.error && waiting.until !== lastRateLimitAudit && !binding.busy()) {
+        lastRateLimitAudit = waiting.until;
+        sendAudit(base, undefined, { vehicleId, action: binding.action, scope: binding.scope, outcome: 'rate-limited', detail: errorText(waiting.error), httpStatus: waiting.error.httpStatus });
+      }
+      base.node.status(waitingStatus(waiting));
+    },
+  });
 }
