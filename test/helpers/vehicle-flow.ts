@@ -19,7 +19,17 @@ import { withSimulator } from './sim';
  */
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-export const NODE_MODULES: unknown[] = [require('../../src/nodes/ford-account'), require('../../src/nodes/ford-status'), require('../../src/nodes/ford-location')];
+export const NODE_MODULES: unknown[] = [
+  require('../../src/nodes/ford-account'),
+  require('../../src/nodes/ford-status'),
+  require('../../src/nodes/ford-location'),
+  require('../../src/nodes/ford-lock'),
+  require('../../src/nodes/ford-remote-start'),
+  require('../../src/nodes/ford-horn-lights'),
+];
+
+export type VehicleNodeType = 'ford-status' | 'ford-location' | 'ford-lock' | 'ford-remote-start' | 'ford-horn-lights';
+const VEHICLE_NODE_TYPES: readonly string[] = ['ford-status', 'ford-location', 'ford-lock', 'ford-remote-start', 'ford-horn-lights'];
 
 export const REDIRECT = 'http://127.0.0.1:1880/ford-connect/auth/callback';
 const TAB = 'flow1';
@@ -53,8 +63,8 @@ export function accountNode(simUrl: string, scopes: string[], extra: Record<stri
   return { id: 'acc', type: 'ford-account', name: 'My Ford', preset: 'simulator', apiUrl: simUrl, grant: 'authorization_code', redirectUri: REDIRECT, scopes, ...extra };
 }
 
-/** A ford-status / ford-location node with both outputs wired to helper nodes `<id>-out` and `<id>-audit`. */
-export function vehicleNode(type: 'ford-status' | 'ford-location', id: string, props: Record<string, unknown>): FlowNode[] {
+/** A vehicle node (status, location or command) with both outputs wired to helper nodes `<id>-out` and `<id>-audit`. */
+export function vehicleNode(type: VehicleNodeType, id: string, props: Record<string, unknown>): FlowNode[] {
   return [
     { id, type, z: TAB, name: `my ${id}`, account: 'acc', wires: [[`${id}-out`], [`${id}-audit`]], ...props },
     { id: `${id}-out`, z: TAB, type: 'helper' },
@@ -111,7 +121,7 @@ export class VehicleFlow {
     this.clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], shouldClearNativeTimers: true });
     await helper.load(NODE_MODULES, [{ id: TAB, type: 'tab', label: 'vehicle nodes' }, ...flow], credentials);
     for (const n of flow) {
-      if (n.type !== 'ford-status' && n.type !== 'ford-location') continue;
+      if (!VEHICLE_NODE_TYPES.includes(n.type)) continue;
       const o: Outputs = { out: [], audit: [], auditMsgs: [] };
       this.outputs.set(n.id, o);
       helper.getNode(`${n.id}-out`).on('input', (msg: unknown) => o.out.push(msg as Record<string, unknown>));
@@ -177,7 +187,7 @@ export class VehicleFlow {
   }
 
   /** Request counts at the simulator (keys of FORDCONNECT_V1_COUNTS). */
-  count(key: 'api.vehicle.info' | 'api.vehicle.location' | 'api.total'): number {
+  count(key: 'api.vehicle.info' | 'api.vehicle.location' | 'api.total' | 'api.command.status' | `api.command.${string}`): number {
     return this.sim.world.counts.get(key);
   }
 

@@ -10,7 +10,7 @@ import { FordConnectV1Api } from '../../src/lib/api/fordconnect-v1';
 import { HttpClient } from '../../src/lib/api/http-client';
 import { FORD_APPLICATION_ID, type ApiFlavour } from '../../src/lib/api/presets';
 import type { VehicleLocation, VehicleStatus } from '../../src/lib/api/status';
-import type { LocationResult, StatusRefreshResult, StatusResult, VehicleApi, VehicleSummary } from '../../src/lib/api/vehicle-api';
+import type { CommandStateResult, LocationResult, StatusRefreshResult, StatusResult, VehicleApi, VehicleSummary } from '../../src/lib/api/vehicle-api';
 import type { AuthState } from '../../src/lib/oauth/token-manager';
 import { TokenStore } from '../../src/lib/oauth/token-store';
 import {
@@ -41,6 +41,7 @@ type Answer<T> = T | ApiError | (() => T | ApiError);
 class FakeApi implements VehicleApi {
   flavour: ApiFlavour = 'fordconnect-v1';
   canRefresh = true;
+  canCommand = false;
   calls = { status: 0, location: 0, refresh: 0, refreshResult: 0 };
   delayMs = 0;
   status: Answer<StatusResult> = () => ({ status: { vehicleId: ID, lock: 'locked', fuel: { level: 50 + this.calls.status } }, raw: { n: this.calls.status } });
@@ -78,6 +79,14 @@ class FakeApi implements VehicleApi {
     this.calls.refreshResult++;
     const state = this.refreshResults.shift() ?? 'completed';
     return state === 'completed' ? { state, lock: 'locked', raw: {} } : { state, raw: {} };
+  }
+
+  sendCommand(): Promise<string> {
+    return Promise.reject(new ApiError('not-acceptable', 'the hub never sends commands'));
+  }
+
+  commandState(): Promise<CommandStateResult> {
+    return Promise.reject(new ApiError('not-acceptable', 'the hub never sends commands'));
   }
 }
 

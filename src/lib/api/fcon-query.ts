@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ApiError } from './errors';
 import { mapFconQueryLocation, mapFconQueryStatus, telemetryForLocation, telemetryForStatus } from './fcon-query-status';
 import type { HttpClient } from './http-client';
-import { assertVehicleId, type LocationResult, type StatusRefreshResult, type StatusResult, type VehicleApi, type VehicleSummary } from './vehicle-api';
+import { assertVehicleId, type CommandStateResult, type LocationResult, type StatusRefreshResult, type StatusResult, type VehicleApi, type VehicleSummary } from './vehicle-api';
 import { obj } from './wire-values';
 
 /**
@@ -14,6 +14,7 @@ import { obj } from './wire-values';
 export class FconQueryApi implements VehicleApi {
   readonly flavour = 'fcon-query' as const;
   readonly canRefresh = false;
+  readonly canCommand = false;
   private telemetryInFlight?: Promise<unknown>;
 
   constructor(private readonly http: HttpClient) {}
@@ -57,6 +58,16 @@ export class FconQueryApi implements VehicleApi {
     throw noRefresh();
   }
 
+  async sendCommand(vehicleId: string): Promise<string> {
+    assertVehicleId(vehicleId);
+    throw noCommands();
+  }
+
+  async commandState(vehicleId: string): Promise<CommandStateResult> {
+    assertVehicleId(vehicleId);
+    throw noCommands();
+  }
+
   /** One telemetry request for concurrent callers, checked to be of the vehicle asked for. */
   private async telemetry(vehicleId: string): Promise<unknown> {
     if (!this.telemetryInFlight) {
@@ -78,6 +89,12 @@ export class FconQueryApi implements VehicleApi {
     }
     return data;
   }
+}
+
+export const NO_COMMANDS_TEXT = "Ford's official API (FordConnect Query) offers no remote commands: it is read-only";
+
+function noCommands(): ApiError {
+  return new ApiError('not-acceptable', NO_COMMANDS_TEXT);
 }
 
 function noRefresh(): ApiError {

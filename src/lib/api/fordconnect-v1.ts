@@ -1,7 +1,7 @@
 import { ApiError } from './errors';
 import type { HttpClient } from './http-client';
 import { alarmState, lockState, mapFordConnectV1Location, mapFordConnectV1Status, withoutLocation } from './status';
-import { assertCommandId, assertVehicleId, type LocationResult, type RefreshState, type StatusRefreshResult, type StatusResult, type VehicleApi, type VehicleSummary } from './vehicle-api';
+import { assertCommandId, assertVehicleId, type CommandStateResult, type LocationResult, type RefreshState, type StatusRefreshResult, type StatusResult, type VehicleApi, type VehicleCommand, type VehicleSummary } from './vehicle-api';
 import { obj, str, upper } from './wire-values';
 
 /**
@@ -13,6 +13,7 @@ import { obj, str, upper } from './wire-values';
 export class FordConnectV1Api implements VehicleApi {
   readonly flavour = 'fordconnect-v1' as const;
   readonly canRefresh = true;
+  readonly canCommand = true;
 
   constructor(private readonly http: HttpClient) {}
 
@@ -47,9 +48,21 @@ export class FordConnectV1Api implements VehicleApi {
     const id = assertVehicleId(vehicleId);
     const path = `/v1/vehicles/${encodeURIComponent(id)}/status`;
     const { data } = await this.http.request<unknown>('POST', path);
-    const commandId = obj(data)?.commandId;
-    if (typeof commandId !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(commandId)) throw new ApiError('bad-response', `POST ${path}: the answer has no usable commandId`);
-    return commandId;
+    return commandIdOf(data, path);
+  }
+
+  async sendCommand(vehicleId: string, command: VehicleCommand): Promise<string> {
+    const id = assertVehicleId(vehicleId);
+    const path = `/v1/vehicles/${encodeURIComponent(id)}/${assertCommand(command)}`;
+    const { data } = await this.http.request<unknown>('POST', path);
+    return commandIdOf(data, path);
+  }
+
+  async commandState(vehicleId: string, command: VehicleCommand, commandId: string): Promise<CommandStateResult> {
+    const id = assertVehicleId(vehicleId);
+    const path = `/v1/vehicles/${encodeURIComponent(id)}/${assertCommand(command)}/${encodeURIComponent(assertCommandId(commandId))}`;
+    const { data } = await this.http.request<unknown>('GET', path);
+    return { state: refreshState(obj(data)?.commandStatus), raw: data };
   }
 
   async statusRefreshResult(vehicleId: string, commandId: string): Promise<StatusRefreshResult> {
@@ -68,6 +81,20 @@ export class FordConnectV1Api implements VehicleApi {
     }
     return result;
   }
+}
+
+const COMMANDS: readonly VehicleCommand[] = ['lock', 'unlock', 'startEngine', 'stopEngine', 'signal', 'startCharge', 'stopCharge'];
+
+/** Only the known command names ever become a path segment. */
+function assertCommand(command: unknown): VehicleCommand {
+  if ((COMMANDS as readonly unknown[]).includes(command)) return command as VehicleCommand;
+  throw new ApiError('bad-request', `unknown command; one of ${COMMANDS.join(', ')}`);
+}
+
+function commandIdOf(data: unknown, path: string): string {
+  const commandId = obj(data)?.commandId;
+  if (typeof commandId !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(commandId)) throw new ApiError('bad-response', `POST ${path}: the answer has no usable commandId`);
+  return commandId;
 }
 
 /** Ford's command states; anything not yet settled reads as pending (the caller's timeout ends the wait). */

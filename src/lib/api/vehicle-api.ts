@@ -35,6 +35,15 @@ export interface StatusRefreshResult {
   raw: unknown;
 }
 
+/** Remote commands as FordConnect v1 names them (the path after the vehicle id). */
+export type VehicleCommand = 'lock' | 'unlock' | 'startEngine' | 'stopEngine' | 'signal' | 'startCharge' | 'stopCharge';
+
+export interface CommandStateResult {
+  /** `pending` until the vehicle answered (Ford: `PENDINGRESPONSE`). */
+  state: RefreshState;
+  raw: unknown;
+}
+
 export interface VehicleApi {
   /** Which wire format this adapter speaks (decides e.g. the minimum poll interval). */
   readonly flavour: ApiFlavour;
@@ -49,6 +58,12 @@ export interface VehicleApi {
   requestStatusRefresh(vehicleId: string): Promise<string>;
   /** The outcome so far of a refresh asked for with {@link requestStatusRefresh}. */
   statusRefreshResult(vehicleId: string, commandId: string): Promise<StatusRefreshResult>;
+  /** Whether the API offers remote commands at all (FordConnect Query does not). */
+  readonly canCommand: boolean;
+  /** Sends a command; the API accepts it at once and returns its command id (the 202 is not the outcome). */
+  sendCommand(vehicleId: string, command: VehicleCommand): Promise<string>;
+  /** The outcome so far of a command sent with {@link sendCommand}. */
+  commandState(vehicleId: string, command: VehicleCommand, commandId: string): Promise<CommandStateResult>;
 }
 
 /** The kit's vehicle id: FordConnect's 32 hexadecimal characters (and the same length for FordConnect Query's stand-in). */

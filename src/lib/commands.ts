@@ -1,0 +1,226 @@
+import { ApiError } from './api/errors';
+import { NO_COMMANDS_TEXT } from './api/fcon-query';
+import type { VehicleStatus } from './api/status';
+import { assertVehicleId, type CommandStateResult, type VehicleApi, type VehicleCommand } from './api/vehicle-api';
+import type { AuthState } from './oauth/token-manager';
+import type { Scope } from './scopes';
+import { str } from './api/wire-values';
+
+/**
+ * The command runner every command node shares: refuses without the scope,
+ * keeps a looping flow from hammering the car (cooldown per vehicle and
+ * action), folds identical concurrent commands into one, sends the command
+ * and follows the API's asynchronous status until the vehicle has answered.
+ */
+
+/** DESIGN.md audit actions of the commands. */
+export type CommandAction = 'lock' | 'unlock' | 'remote-start' | 'remote-stop' | 'horn-lights' | 'charge.start' | 'charge.stop';
+
+export interface CommandSpec {
+  action: CommandAction;
+  command: VehicleCommand;
+  scope: Scope;
+  /** Sensitive actions ask for a confirmation by default (step-up on the owner's side). */
+  sensitive: boolean;
+  /** Default cooldown, seconds: how soon the same action may reach the same vehicle again. */
+  cooldownSeconds: number;
+}
+
+export const COMMAND_SPECS: Readonly<Record<CommandAction, CommandSpec>> = {
+  lock: { action: 'lock', command: 'lock', scope: 'command:lock', sensitive: false, cooldownSeconds: 5 },
+  unlock: { action: 'unlock', command: 'unlock', scope: 'command:lock', sensitive: true, cooldownSeconds: 30 },
+  'remote-start': { action: 'remote-start', command: 'startEngine', scope: 'command:remote-start', sensitive: true, cooldownSeconds: 120 },
+  // Stopping must stay possible right after a start: only a short guard against loops.
+  'remote-stop': { action: 'remote-stop', command: 'stopEngine', scope: 'command:remote-start', sensitive: false, cooldownSeconds: 5 },
+  'horn-lights': { action: 'horn-lights', command: 'signal', scope: 'command:horn-lights', sensitive: false, cooldownSeconds: 30 },
+  'charge.start': { action: 'charge.start', command: 'startCharge', scope: 'command:charge', sensitive: false, cooldownSeconds: 30 },
+  'charge.stop': { action: 'charge.stop', command: 'stopCharge', scope: 'command:charge', sensitive: false, cooldownSeconds: 5 },
+};
+
+/** What the runner needs of a FordAccount. */
+export interface CommandAccount {
+  readonly config: { readonly id: string };
+  readonly endpoints: { readonly commands: boolean };
+  readonly state: AuthState;
+  can(scope: Scope): boolean;
+  vehicleApi(): VehicleApi;
+}
+
+export type CommandOutcomeStatus = 'success' | 'failed' | 'timeout';
+
+export interface CommandResult {
+  action: CommandAction;
+  vehicleId: string;
+  status: CommandOutcomeStatus;
+  commandId: string;
+  /** From sending the command to the vehicle's answer (or the timeout). */
+  durationMs: number;
+  /** Why it failed or timed out, in words. */
+  reason?: string;
+  /** True when this request joined an identical command already under way. */
+  coalesced: boolean;
+}
+
+export interface CommandRequest {
+  account: CommandAccount;
+  vehicleId: string;
+  action: CommandAction;
+  /** How long to follow the command, seconds. Default 60 (Ford's command ids live about 2 minutes). */
+  timeoutSeconds?: number;
+  /** Overrides the action's default cooldown, seconds (0 = none). */
+  cooldownSeconds?: number;
+}
+
+export interface RunnerClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** Looked up at call time, so sinon's fake timers govern the runner in tests. */
+const systemClock: RunnerClock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export const DEFAULT_TIMEOUT_SECONDS = 60;
+/** Status polls: quick at first (most commands finish in a few seconds), then easing off. */
+const FIRST_POLL_MS = 250;
+const FAST_POLL_CAP_MS = 1000;
+const FAST_PHASE_MS = 15_000;
+const SLOW_POLL_MS = 3000;
+/** Transient errors in a row while following a command before giving up on it. */
+const MAX_TRANSIENT_ERRORS = 5;
+
+/** A command refused before any request: no scope, cooldown, read-only API, bad vehicle id. */
+export class CommandRefusedError extends ApiError {}
+
+export class CommandRunner {
+  private readonly lastSent = new Map<string, number>();
+  private readonly inFlight = new Map<string, Promise<CommandResult>>();
+
+  constructor(private readonly clock: RunnerClock = systemClock) {}
+
+  /**
+   * Runs one command. Refusals throw a {@link CommandRefusedError} before any
+   * request; errors while sending throw the API's {@link ApiError} (the
+   * command may or may not have reached the car, so it is never re-sent
+   * here); once the API accepted the command, the promise resolves with
+   * success, failure or timeout.
+   */
+  run(request: CommandRequest): Promise<CommandResult> {
+    const spec = COMMAND_SPECS[request.action];
+    if (!spec) return Promise.reject(new CommandRefusedError('bad-request', `unknown command action; one of ${Object.keys(COMMAND_SPECS).join(', ')}`));
+    let vehicleId: string;
+    try {
+      vehicleId = assertVehicleId(request.vehicleId);
+      this.checkAllowed(request.account, spec);
+    } catch (err) {
+      return Promise.reject(err instanceof ApiError && !(err instanceof CommandRefusedError) ? new CommandRefusedError(err.kind, err.message, err.httpStatus) : err);
+    }
+    const key = `${request.account.config.id}|${vehicleId.toLowerCase()}|${spec.action}`;
+    const running = this.inFlight.get(key);
+    if (running) return running.then((result) => ({ ...result, coalesced: true }));
+
+    const now = this.clock.now();
+    const cooldownMs = Math.max(0, request.cooldownSeconds ?? spec.cooldownSeconds) * 1000;
+    const last = this.lastSent.get(key);
+    if (last !== undefined && now - last < cooldownMs) {
+      const wait = Math.ceil((last + cooldownMs - now) / 1000);
+      return Promise.reject(new CommandRefusedError('rate-limited', `${spec.action} was sent to this vehicle ${Math.round((now - last) / 1000)} s ago; the next is allowed in ${wait} s (cooldown ${cooldownMs / 1000} s)`, undefined, wait));
+    }
+    this.prune(now);
+    this.lastSent.set(key, now);
+    const run = this.send(request.account.vehicleApi(), vehicleId, spec, (request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, run);
+    return run;
+  }
+
+  /** Forgets cooldowns and in-flight commands (tests, and a package reload). */
+  reset(): void {
+    this.lastSent.clear();
+    this.inFlight.clear();
+  }
+
+  /** Why this account may not send this action now (before a confirmation is even asked for), or undefined. */
+  refusal(account: CommandAccount, action: CommandAction): CommandRefusedError | undefined {
+    try {
+      this.checkAllowed(account, COMMAND_SPECS[action]);
+      return undefined;
+    } catch (err) {
+      return err as CommandRefusedError;
+    }
+  }
+
+  private checkAllowed(account: CommandAccount, spec: CommandSpec): void {
+    if (!account.endpoints.commands || !account.vehicleApi().canCommand) throw new CommandRefusedError('forbidden', NO_COMMANDS_TEXT);
+    if (account.state !== 'authorized') throw new CommandRefusedError('reauth', account.state === 'reauth-needed' ? 'the account is waiting for re-authorization' : 'the account is not authorized');
+    if (!account.can(spec.scope)) throw new CommandRefusedError('scope', `${spec.scope} is not ticked in the account or not granted by the owner`, undefined, undefined, spec.scope);
+  }
+
+  private async send(api: VehicleApi, vehicleId: string, spec: CommandSpec, timeoutMs: number): Promise<CommandResult> {
+    const started = this.clock.now();
+    const commandId = await api.sendCommand(vehicleId, spec.command);
+    const deadline = started + Math.max(1000, timeoutMs);
+    const result = (status: CommandOutcomeStatus, reason?: string): CommandResult => ({
+      action: spec.action,
+      vehicleId,
+      status,
+      commandId,
+      durationMs: this.clock.now() - started,
+      ...(reason ? { reason } : {}),
+      coalesced: false,
+    });
+    let delay = FIRST_POLL_MS;
+    let transientErrors = 0;
+    for (;;) {
+      const left = deadline - this.clock.now();
+      if (left <= 0) return result('timeout', `the vehicle did not answer within ${Math.round(timeoutMs / 1000)} s; it may still act`);
+      await this.clock.sleep(Math.min(delay, left));
+      delay = this.clock.now() - started < FAST_PHASE_MS ? Math.min(delay * 2, FAST_POLL_CAP_MS) : SLOW_POLL_MS;
+      let state: CommandStateResult;
+      try {
+        state = await api.commandState(vehicleId, spec.command, commandId);
+        transientErrors = 0;
+      } catch (err) {
+        const error = err instanceof ApiError ? err : new ApiError('network', err instanceof Error ? err.message : String(err));
+        if (error.kind === 'rate-limited') {
+          // Asking is what is limited, not the command: wait, within the deadline.
+          delay = Math.max(delay, (error.retryAfterSeconds ?? 30) * 1000);
+          continue;
+        }
+        if ((error.kind === 'server' || error.kind === 'network' || error.kind === 'bad-response') && ++transientErrors < MAX_TRANSIENT_ERRORS) continue;
+        return result('failed', `could not follow the command: ${error.message}`);
+      }
+      if (state.state === 'completed') return result('success');
+      if (state.state === 'failed') return result('failed', failureReason(state.raw));
+    }
+  }
+
+  private prune(now: number): void {
+    const longest = Math.max(...Object.values(COMMAND_SPECS).map((s) => s.cooldownSeconds), 600) * 1000;
+    for (const [key, at] of this.lastSent) if (now - at > longest) this.lastSent.delete(key);
+  }
+}
+
+/** The vehicle's words when the API gives them (the simulator's extension), else Ford's bare FAILED. */
+function failureReason(raw: unknown): string {
+  const body = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+  return str(body.failureReason) ?? 'the vehicle reported the command as failed';
+}
+
+/** What a command result can say of the vehicle afterwards, from a fresh status read. */
+export interface CommandVehicleState {
+  lock?: VehicleStatus['lock'];
+  engine?: VehicleStatus['engine'];
+  charging?: VehicleStatus['charging'];
+}
+
+export function stateAfterCommand(status: VehicleStatus): CommandVehicleState {
+  const out: CommandVehicleState = { lock: status.lock };
+  if (status.engine) out.engine = status.engine;
+  if (status.charging) out.charging = status.charging;
+  return out;
+}
+
+/** The process's runner: cooldowns must hold across every node on one vehicle. */
+export const commandRunner = new CommandRunner();
