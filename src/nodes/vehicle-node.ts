@@ -60,7 +60,7 @@ export function accountStateStatus(state: AuthState): NodeStatus | undefined {
 /** What the audit outcome of an API error is. */
 export function outcomeOf(err: unknown): AuditInput['outcome'] {
   if (err instanceof ApiError) {
-    if (err.kind === 'scope' || err.kind === 'reauth' || err.kind === 'forbidden') return 'denied';
+    if (err.kind === 'scope' || err.kind === 'reauth' || err.kind === 'forbidden' || err.kind === 'step-up') return 'denied';
     if (err.kind === 'rate-limited') return 'rate-limited';
   }
   return 'failed';
