@@ -12,6 +12,16 @@ function number(min: number, max = Number.POSITIVE_INFINITY) {
   };
 }
 
+/** Seconds that go out verbatim in a header (RFC 9470 max_age): whole numbers only. */
+function wholeNumber(min: number) {
+  const parse = number(min);
+  return (value: string): number => {
+    const n = parse(value);
+    if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a whole number from ${min}`);
+    return n;
+  };
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -34,6 +44,7 @@ export function buildCommand(): Command {
     .option('--error-rate <p>', 'fault: share of API requests answered 503 (0..1)', number(0, 1), 0)
     .option('--throttle-rate <p>', 'fault: share of API requests answered 429 (0..1)', number(0, 1), 0)
     .option('--retry-after <seconds>', 'Retry-After sent with 429 answers', number(0), 30)
+    .option('--step-up-max-age <seconds>', "unlock and remote start need the owner's sign-in behind the token to be at most this old, else 401 insufficient_user_authentication (RFC 9470); 0 = off", wholeNumber(0), 0)
     .option('--offline <vehicleId>', 'fault: a vehicle whose modem does not answer (repeatable)', collect, [])
     .option('--client-id <id>', 'demo app client id', d.demoClient.id)
     .option('--client-secret <secret>', 'demo app client secret', d.demoClient.secret)
@@ -64,6 +75,7 @@ export function optionsFrom(opts: Record<string, unknown>): Partial<SimOptions> 
       rateLimitRate: opts.throttleRate as number,
       retryAfterSeconds: opts.retryAfter as number,
       offlineVehicles: opts.offline as string[],
+      stepUpMaxAgeSeconds: opts.stepUpMaxAge as number,
     },
     demoClient: {
       id: opts.clientId as string,
@@ -93,6 +105,7 @@ export function describe(sim: RunningSimulator): string {
     `  Redirect URIs    ${o.demoClient.redirectUris.join('  ')}`,
     `  Fleet app        client id ${o.fleetClient.id}   client secret ${o.fleetClient.secret}  (client credentials)`,
     `  Owners           ${DEMO_OWNERS.map((u) => u.email).join(', ')}  (password: demo)`,
+    ...(world.faults.stepUpMaxAgeSeconds > 0 ? [`  Step-up          unlock and remote start need an owner sign-in within ${world.faults.stepUpMaxAgeSeconds} s (RFC 9470)`] : []),
     ...(o.trustProxy ? [`  Trusted proxies  ${o.trustProxy}  (their X-Forwarded-For names the caller)`] : []),
     `  Tokens           access ${o.accessTokenSeconds} s, refresh ${o.refreshTokenSeconds} s; time scale ${o.timeScale}x; seed ${o.seed}`,
     '  Vehicles',

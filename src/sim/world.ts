@@ -30,11 +30,12 @@ export class World {
   readonly faults: FaultSettings;
   readonly counts = new RequestCounts();
   readonly rateLimiter: RateLimiter;
-  readonly sessions = new Sessions();
+  readonly sessions: Sessions;
 
   constructor(readonly options: SimOptions) {
     this.clock = new SimClock(options.timeScale, options.startTime ?? Date.now());
     this.random = new SeededRandom(options.seed);
+    this.sessions = new Sessions(this.clock);
     this.store = new OAuthStore(this.clock, {
       accessTokenSeconds: options.accessTokenSeconds,
       refreshTokenSeconds: options.refreshTokenSeconds,

@@ -9,18 +9,19 @@ export async function withSimulator(options: Partial<SimOptions> = {}): Promise<
 /**
  * Mints a token for API tests that are not about OAuth itself: the same grant
  * and token records the consent flow creates, without the browser steps.
+ * `authTime` (simulated epoch ms): when the owner signed in for it; default now.
  */
 export function mintToken(
   sim: RunningSimulator,
   ownerId: string,
   scopes: string[],
-  options: { clientId?: string; vehicleIds?: string[]; lifetimeSeconds?: number } = {},
+  options: { clientId?: string; vehicleIds?: string[]; lifetimeSeconds?: number; authTime?: number } = {},
 ): { token: string; grantId: string } {
   const { world } = sim;
   const clientId = options.clientId ?? world.options.demoClient.id;
   const vehicleIds = options.vehicleIds ?? world.fleet.ownedBy(ownerId).map((v) => v.id);
   // A grant of its own, as every completed consent gets.
-  const grant = world.store.createGrant(ownerId, clientId, scopes, vehicleIds);
+  const grant = world.store.createGrant(ownerId, clientId, scopes, vehicleIds, 'authorization_code', options.authTime);
   const record = world.store.issueAccessToken(grant, scopes, options.lifetimeSeconds);
   return { token: record.token, grantId: grant.id };
 }

@@ -30,6 +30,7 @@ describe('sim oauth: revocation (RFC 7009) and introspection (RFC 7662)', () => 
         exp: Math.floor(Number(record?.expiresAt) / 1000),
         iat: Math.floor(Number(record?.issuedAt) / 1000),
         sub: 'owner-1',
+        auth_time: Math.floor(Number(record?.authTime) / 1000),
       });
       expect(res.body.exp).to.equal(tokens.expires_on);
       expect(sim.world.counts.get('oauth.introspect')).to.be.greaterThan(0);

@@ -13,14 +13,22 @@ export interface FaultSettings {
   retryAfterSeconds: number;
   /** Vehicles whose modem does not answer: commands fail, reads show stale data. */
   offlineVehicles: string[];
+  /**
+   * RFC 9470 step-up: unlock and remote start refuse a token whose owner
+   * sign-in (auth_time) is older than this many simulated seconds. 0 = off.
+   * A whole number, as it goes out verbatim as the challenge's max_age.
+   */
+  stepUpMaxAgeSeconds: number;
 }
 
 export function defaultFaults(): FaultSettings {
-  return { latencyMs: 0, errorRate: 0, rateLimitRate: 0, retryAfterSeconds: 30, offlineVehicles: [] };
+  return { latencyMs: 0, errorRate: 0, rateLimitRate: 0, retryAfterSeconds: 30, offlineVehicles: [], stepUpMaxAgeSeconds: 0 };
 }
 
-const NUMERIC: (keyof FaultSettings)[] = ['latencyMs', 'errorRate', 'rateLimitRate', 'retryAfterSeconds'];
+const NUMERIC: (keyof FaultSettings)[] = ['latencyMs', 'errorRate', 'rateLimitRate', 'retryAfterSeconds', 'stepUpMaxAgeSeconds'];
 const RATES = new Set<keyof FaultSettings>(['errorRate', 'rateLimitRate']);
+/** RFC 9470's max_age is a whole number of seconds. */
+const WHOLE = new Set<keyof FaultSettings>(['stepUpMaxAgeSeconds']);
 
 /** Applies a partial update, refusing values that make no sense; returns the error text or undefined. */
 export function applyFaults(target: FaultSettings, patch: unknown): string | undefined {
@@ -30,6 +38,7 @@ export function applyFaults(target: FaultSettings, patch: unknown): string | und
     if ((NUMERIC as string[]).includes(key)) {
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return `${key} must be a non-negative number`;
       if (RATES.has(key as keyof FaultSettings) && value > 1) return `${key} must be between 0 and 1`;
+      if (WHOLE.has(key as keyof FaultSettings) && !Number.isSafeInteger(value)) return `${key} must be a whole number of seconds (0 = off)`;
       (next as Record<string, unknown>)[key] = value;
     } else if (key === 'offlineVehicles') {
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) return 'offlineVehicles must be an array of vehicle ids';

@@ -12,6 +12,8 @@ export interface GrantView {
   scopes: string[];
   vehicleIds: string[];
   createdAt: string;
+  /** The owner sign-in behind a consent (RFC 9470 auth_time); null for a fleet grant. */
+  authTime: string | null;
   lastAccessAt: string | null;
   revokedAt: string | null;
   revokedReason: string | null;
@@ -35,6 +37,7 @@ export function grantView(world: World, grant: Grant): GrantView {
     scopes: [...grant.scopes],
     vehicleIds: [...grant.vehicleIds],
     createdAt: new Date(grant.createdAt).toISOString(),
+    authTime: iso(grant.authTime),
     lastAccessAt: iso(grant.lastAccessAt),
     revokedAt: iso(grant.revokedAt),
     revokedReason: grant.revokedReason ?? null,

@@ -17,6 +17,8 @@ export interface ValidAuthorizeRequest {
   /** Catalogue scopes asked for, `access` expanded. */
   scopes: string[];
   rawScope: string;
+  /** RFC 9470 / OIDC `max_age`: the app wants an owner sign-in at most this many seconds old. */
+  maxAge?: number;
 }
 
 export type AuthorizeCheck =
@@ -91,5 +93,12 @@ export function checkAuthorizeRequest(store: OAuthStore, query: Record<string, u
   if (!reading.ok) return fail('invalid_scope', `Invalid scope: unknown scope ${reading.unknown.map((s) => `\`${s}\``).join(', ')}`);
   if (reading.scopes.length === 0) return fail('invalid_scope', 'Invalid scope: ask for at least one vehicle scope (or `access`)');
 
-  return { kind: 'ok', request: { client, redirectUri, state, codeChallenge: challenge, codeChallengeMethod: 'S256', scopes: reading.scopes, rawScope } };
+  const rawMaxAge = one('max_age');
+  if (rawMaxAge !== undefined && (typeof rawMaxAge !== 'string' || !/^\d{1,9}$/.test(rawMaxAge))) return fail('invalid_request', 'Invalid parameter: `max_age` must be a whole number of seconds');
+  const maxAge = typeof rawMaxAge === 'string' ? Number(rawMaxAge) : undefined;
+
+  return {
+    kind: 'ok',
+    request: { client, redirectUri, state, codeChallenge: challenge, codeChallengeMethod: 'S256', scopes: reading.scopes, rawScope, ...(maxAge !== undefined ? { maxAge } : {}) },
+  };
 }

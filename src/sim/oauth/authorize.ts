@@ -54,6 +54,14 @@ export function authorizeRouter(world: World, server: OAuth2Server, consents: Co
     const ownerId = world.sessions.ownerId(req);
     if (!ownerId || !store.owners.has(ownerId)) return res.redirect(302, loginUrl(req));
     const { request } = check;
+    // max_age: a sign-in older than the app asks for is renewed first. The way back drops
+    // max_age (so max_age=0 cannot loop); the API still judges the token's own auth_time.
+    const authTime = world.sessions.authTime(req);
+    if (request.maxAge !== undefined && (authTime === undefined || world.clock.now() - authTime > request.maxAge * 1000)) {
+      const back = new URL(req.originalUrl, 'http://sim.invalid');
+      back.searchParams.delete('max_age');
+      return res.redirect(302, `/owner/login?next=${encodeURIComponent(back.pathname + back.search)}`);
+    }
     const consent = consents.create({
       ownerId,
       clientId: request.client.id,
@@ -104,7 +112,8 @@ export function authorizeRouter(world: World, server: OAuth2Server, consents: Co
     if (!client) return sendPage(res, 400, 'Unknown app', 'This app is no longer registered.');
     // Every consent is an authorization of its own (a second car, a second Node-RED account):
     // it never changes an earlier one of the same app, nor the tokens issued under it.
-    const grant = store.createGrant(ownerId, client.id, scopes, vehicleIds);
+    // auth_time is the sign-in of the session that answered, not this click (RFC 9470).
+    const grant = store.createGrant(ownerId, client.id, scopes, vehicleIds, 'authorization_code', world.sessions.authTime(req));
 
     const user: SimUser = { kind: 'consent', id: ownerId, grantId: grant.id };
     const request = new OAuth2Server.Request({

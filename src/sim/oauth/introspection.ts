@@ -30,6 +30,8 @@ export function introspectionRouter(world: World): Router {
     exp: Math.floor(record.expiresAt / 1000),
     iat: Math.floor(record.issuedAt / 1000),
     sub: record.ownerId,
+    // RFC 9470 6.2: so a resource server can apply its own max age.
+    auth_time: Math.floor(record.authTime / 1000),
   });
 
   router.post(INTROSPECT_PATH, (req, res) => {

@@ -225,6 +225,8 @@ export function createModel(world: World, families: TokenFamilies): Model {
       const u = asSimUser(user);
       let grant: Grant | undefined;
       let family: string | undefined;
+      // RFC 9470: a refresh carries the old sign-in forward; only a new consent renews it.
+      let authTime: number | undefined;
       switch (u.kind) {
         case 'code':
           // The consent's own grant: another authorization of the same app never mixes in.
@@ -234,6 +236,7 @@ export function createModel(world: World, families: TokenFamilies): Model {
         case 'refresh':
           grant = store.grants.get(u.grantId);
           family = families.forToken(u.refreshToken);
+          authTime = store.refreshTokens.get(u.refreshToken)?.authTime;
           break;
         case 'fleet':
           grant = fleetGrant(u.id, client.id, token.scope ?? []);
@@ -248,8 +251,8 @@ export function createModel(world: World, families: TokenFamilies): Model {
       // Never more than the grant allows today.
       const scopes = (token.scope ?? []).filter((s) => live.scopes.includes(s));
       if (scopes.length === 0) throw new OAuth2Server.InvalidScopeError('Invalid scope: the owner no longer grants any of these scopes');
-      const access = store.issueAccessToken(live, scopes);
-      const refresh = token.refreshToken !== undefined ? store.issueRefreshToken(live, scopes) : undefined;
+      const access = store.issueAccessToken(live, scopes, undefined, authTime);
+      const refresh = token.refreshToken !== undefined ? store.issueRefreshToken(live, scopes, access.authTime) : undefined;
       if (family !== undefined) families.add(family, access.token, ...(refresh ? [refresh.token] : []));
       // Extended attributes become the Ford-shaped response fields; expires_in is ours, not the
       // library's, which would compute it from a real-clock Date and round 1200 down to 1199.

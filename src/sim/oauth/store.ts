@@ -44,6 +44,12 @@ export interface Grant {
   /** Vehicles this grant reaches; FordConnect Query grants cover exactly one. */
   vehicleIds: string[];
   createdAt: number;
+  /**
+   * Consents only: when the owner last authenticated (signed in) for this
+   * authorization, RFC 9470's auth_time. Fleet grants have none: their
+   * tokens count as authenticated when issued (see issueAccessToken).
+   */
+  authTime?: number;
   lastAccessAt?: number;
   revokedAt?: number;
   revokedReason?: string;
@@ -59,6 +65,8 @@ export interface AccessTokenRecord {
   scopes: string[];
   issuedAt: number;
   expiresAt: number;
+  /** RFC 9470 auth_time, epoch ms (simulated): the owner sign-in behind this token, kept across refreshes. */
+  authTime: number;
   revoked: boolean;
 }
 
@@ -70,6 +78,8 @@ export interface RefreshTokenRecord {
   scopes: string[];
   issuedAt: number;
   expiresAt: number;
+  /** The auth_time the access tokens bought with it carry: a refresh is not a sign-in (RFC 9470). */
+  authTime: number;
   /** Set when exchanged: a second use is a replay and revokes the grant (RFC 9700 4.14.2). */
   rotatedAt?: number;
   revoked: boolean;
@@ -142,8 +152,12 @@ export class OAuthStore {
     return newest;
   }
 
-  /** A new grant, beside any the app already holds: every completed consent gets its own. */
-  createGrant(ownerId: string, clientId: string, scopes: string[], vehicleIds: string[], flow: GrantFlow = 'authorization_code'): Grant {
+  /**
+   * A new grant, beside any the app already holds: every completed consent gets its own.
+   * `authTime`: the owner's sign-in behind a consent (default: now).
+   */
+  createGrant(ownerId: string, clientId: string, scopes: string[], vehicleIds: string[], flow: GrantFlow = 'authorization_code', authTime?: number): Grant {
+    const now = this.clock.now();
     const grant: Grant = {
       id: `grant-${++this.grantSeq}`,
       ownerId,
@@ -151,7 +165,8 @@ export class OAuthStore {
       flow,
       scopes: [...scopes],
       vehicleIds: [...vehicleIds],
-      createdAt: this.clock.now(),
+      createdAt: now,
+      ...(flow === 'authorization_code' ? { authTime: authTime ?? now } : {}),
       ipAllowList: [],
     };
     this.grants.set(grant.id, grant);
@@ -193,7 +208,13 @@ export class OAuthStore {
     return grant;
   }
 
-  issueAccessToken(grant: Grant, scopes: string[], lifetimeSeconds = this.lifetimes.accessTokenSeconds): AccessTokenRecord {
+  /**
+   * `authTime` defaults to the grant's. A client-credentials grant has none, so
+   * its token counts as authenticated at issue: the fleet app proved its secret
+   * just now, and a step-up max age shorter than the token's life then makes
+   * it fetch a fresh token rather than exempting fleet apps from the rule.
+   */
+  issueAccessToken(grant: Grant, scopes: string[], lifetimeSeconds = this.lifetimes.accessTokenSeconds, authTime?: number): AccessTokenRecord {
     const now = this.clock.now();
     const record: AccessTokenRecord = {
       token: opaqueToken(),
@@ -203,13 +224,14 @@ export class OAuthStore {
       scopes: [...scopes],
       issuedAt: now,
       expiresAt: now + lifetimeSeconds * 1000,
+      authTime: authTime ?? grant.authTime ?? now,
       revoked: false,
     };
     this.accessTokens.set(record.token, record);
     return record;
   }
 
-  issueRefreshToken(grant: Grant, scopes: string[]): RefreshTokenRecord {
+  issueRefreshToken(grant: Grant, scopes: string[], authTime?: number): RefreshTokenRecord {
     const now = this.clock.now();
     const record: RefreshTokenRecord = {
       token: opaqueToken(),
@@ -219,6 +241,7 @@ export class OAuthStore {
       scopes: [...scopes],
       issuedAt: now,
       expiresAt: now + this.lifetimes.refreshTokenSeconds * 1000,
+      authTime: authTime ?? grant.authTime ?? now,
       revoked: false,
     };
     this.refreshTokens.set(record.token, record);

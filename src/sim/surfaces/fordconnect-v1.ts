@@ -23,6 +23,13 @@ export const FORDCONNECT_V1_PREFIXES = ['/api/fordconnect/v3/vehicles', '/api/fo
 /** Commands a client can POST, by path segment (`status` is the refresh). */
 const POST_COMMANDS: readonly CommandKind[] = ['lock', 'unlock', 'startEngine', 'stopEngine', 'wake', 'startCharge', 'stopCharge', 'signal', 'status', 'location'];
 
+/**
+ * Commands that open the car or set it running: with the step-up setting on
+ * they need a recent owner sign-in (RFC 9470). Lock, stop and the rest make
+ * the car safer or are harmless, so they never ask.
+ */
+export const STEP_UP_COMMANDS: ReadonlySet<CommandKind> = new Set<CommandKind>(['unlock', 'startEngine']);
+
 export const COMMAND_SCOPES: Record<CommandKind, string> = {
   lock: 'command:lock',
   unlock: 'command:lock',
@@ -85,6 +92,7 @@ const REFUSALS: Refusals = {
   },
   invalidToken: oauthBodies.invalidToken,
   insufficientScope: oauthBodies.insufficientScope,
+  insufficientUserAuthentication: oauthBodies.insufficientUserAuthentication,
   ipBlocked: (res) => fordError(res, 403, "Forbidden: calls from this address are not on the owner's IP allow-list for this app"),
   unavailable: (res) => fordError(res, 503, 'Service Unavailable'),
   rateLimited: (res, _seconds, description) => fordError(res, 429, description),
@@ -247,7 +255,7 @@ export function fordConnectV1Router(world: World): Router {
   });
 
   const issue = (kind: CommandKind): RequestHandler =>
-    guard(op(C.command(kind), COMMAND_ACTIONS[kind], COMMAND_LABELS[kind], COMMAND_SCOPES[kind]), (_req, res, caller) => {
+    guard({ ...op(C.command(kind), COMMAND_ACTIONS[kind], COMMAND_LABELS[kind], COMMAND_SCOPES[kind]), stepUp: STEP_UP_COMMANDS.has(kind) }, (_req, res, caller) => {
       const v = vehicleOf(caller);
       const result = world.fleet.issueCommand(v.id, kind, { ownerId: caller.ownerId, clientId: caller.clientId, ip: caller.ip });
       if (!result.ok) {

@@ -8,8 +8,10 @@ import type { World } from '../world';
 /**
  * The request pipeline every vehicle API surface shares, in the order a real
  * gateway and API apply it: count, latency, subscription key, bearer token,
- * the owner's IP allow-list, injected faults, rate limits, the vehicle, then
- * the scope. Each surface supplies only its wire shapes (`Refusals`).
+ * the owner's IP allow-list, injected faults, rate limits, the vehicle, the
+ * scope, then step-up for sensitive commands (RFC 9470): a token that could
+ * never do the call is told so first, and only a rightful one is asked for a
+ * fresh sign-in. Each surface supplies only its wire shapes (`Refusals`).
  */
 
 export type AuditOutcome = SimAuditEntry['outcome'];
@@ -25,6 +27,8 @@ export interface Operation {
   vehicle: 'path' | 'grant' | 'none';
   /** Words for audit details, e.g. `vehicle information`. */
   label: string;
+  /** Sensitive: with the step-up setting on, the owner's sign-in behind the token must be recent (RFC 9470). */
+  stepUp?: boolean;
 }
 
 /** The authenticated caller, as a handler sees it. */
@@ -54,6 +58,7 @@ export interface Refusals {
   unknownVehicle(res: Response): void;
   vehicleNotGranted(res: Response): void;
   insufficientScope(res: Response, scope: string, description: string): void;
+  insufficientUserAuthentication(res: Response, description: string): void;
 }
 
 export type GuardedHandler = (req: Request, res: Response, caller: Caller) => void | Promise<void>;
@@ -64,6 +69,8 @@ const TOKEN_DESCRIPTIONS: Record<Exclude<TokenCheck, { ok: true }>['reason'], st
   expired: 'The access token has expired: refresh it',
   revoked: 'The access token was revoked: the owner disconnected this app',
 };
+
+export const STEP_UP_DESCRIPTION = 'A recent owner sign-in is required for this command';
 
 const VEHICLE_ID = /^[0-9a-fA-F]{32}$/;
 /** One ip-blocked alert per app and address per simulated hour: a blocked script must not bury the owner in alerts. */
@@ -202,6 +209,21 @@ export function createGuard(world: World, refusals: Refusals): (op: Operation, h
       return;
     }
 
+    // Read live, so a test or demo can switch it on and off through /sim/faults.
+    const maxAge = world.faults.stepUpMaxAgeSeconds;
+    if (op.stepUp && maxAge > 0) {
+      const ageMs = world.clock.now() - record.authTime;
+      if (ageMs > maxAge * 1000) {
+        res
+          .status(401)
+          .set('WWW-Authenticate', `Bearer error="insufficient_user_authentication", error_description="${STEP_UP_DESCRIPTION}", max_age="${maxAge}"`);
+        refusals.insufficientUserAuthentication(res, STEP_UP_DESCRIPTION);
+        // Nothing reaches the vehicle; the owner sees that an app asked and was sent back for a sign-in.
+        audit('denied', `refused: step-up required, the owner's sign-in is ${Math.floor(ageMs / 1000)} s old and this command needs one within ${maxAge} s`, 401);
+        return;
+      }
+    }
+
     const caller: Caller = {
       token: record,
       grant,
@@ -244,5 +266,9 @@ export const oauthBodies = {
   },
   insufficientScope: (res: Response, scope: string, description: string): void => {
     res.json({ error: 'insufficient_scope', error_description: description, scope });
+  },
+  /** RFC 9470 section 3. */
+  insufficientUserAuthentication: (res: Response, description: string): void => {
+    res.json({ error: 'insufficient_user_authentication', error_description: description });
   },
 };
