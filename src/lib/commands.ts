@@ -95,7 +95,8 @@ const MAX_TRANSIENT_ERRORS = 5;
 export class CommandRefusedError extends ApiError {}
 
 export class CommandRunner {
-  private readonly lastSent = new Map<string, number>();
+  /** When each (account, vehicle, action) was last sent, and until when that holds the next one back. */
+  private readonly lastSent = new Map<string, { at: number; until: number }>();
   private readonly inFlight = new Map<string, Promise<CommandResult>>();
 
   constructor(private readonly clock: RunnerClock = systemClock) {}
@@ -108,7 +109,7 @@ export class CommandRunner {
    * success, failure or timeout.
    */
   run(request: CommandRequest): Promise<CommandResult> {
-    const spec = COMMAND_SPECS[request.action];
+    const spec = Object.hasOwn(COMMAND_SPECS, request.action) ? COMMAND_SPECS[request.action] : undefined;
     if (!spec) return Promise.reject(new CommandRefusedError('bad-request', `unknown command action; one of ${Object.keys(COMMAND_SPECS).join(', ')}`));
     let vehicleId: string;
     try {
@@ -117,22 +118,43 @@ export class CommandRunner {
     } catch (err) {
       return Promise.reject(err instanceof ApiError && !(err instanceof CommandRefusedError) ? new CommandRefusedError(err.kind, err.message, err.httpStatus) : err);
     }
-    const key = `${request.account.config.id}|${vehicleId.toLowerCase()}|${spec.action}`;
+    const key = this.key(request.account, vehicleId, spec.action);
     const running = this.inFlight.get(key);
     if (running) return running.then((result) => ({ ...result, coalesced: true }));
+    const cooling = this.cooldownRefusal(key, spec, request.cooldownSeconds);
+    if (cooling) return Promise.reject(cooling);
 
     const now = this.clock.now();
-    const cooldownMs = Math.max(0, request.cooldownSeconds ?? spec.cooldownSeconds) * 1000;
-    const last = this.lastSent.get(key);
-    if (last !== undefined && now - last < cooldownMs) {
-      const wait = Math.ceil((last + cooldownMs - now) / 1000);
-      return Promise.reject(new CommandRefusedError('rate-limited', `${spec.action} was sent to this vehicle ${Math.round((now - last) / 1000)} s ago; the next is allowed in ${wait} s (cooldown ${cooldownMs / 1000} s)`, undefined, wait));
-    }
     this.prune(now);
-    this.lastSent.set(key, now);
-    const run = this.send(request.account.vehicleApi(), vehicleId, spec, (request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000).finally(() => this.inFlight.delete(key));
+    this.lastSent.set(key, { at: now, until: now + Math.max(0, request.cooldownSeconds ?? spec.cooldownSeconds) * 1000 });
+    const run = this.send(request.account.vehicleApi(), vehicleId, spec, (request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000)
+      .catch((err: unknown) => {
+        // An API that answered "no" (4xx) did not act: that attempt does not hold the next one back.
+        // Without an answer (network, 5xx) the command may have reached the car, so the cooldown stands.
+        if (err instanceof ApiError && err.httpStatus !== undefined && err.httpStatus < 500) this.lastSent.delete(key);
+        throw err;
+      })
+      .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, run);
     return run;
+  }
+
+  /**
+   * Why this action may not be sent now — read-only API, authorization,
+   * scope, and (given the vehicle) the cooldown — or undefined. Nodes ask
+   * before they park a command for confirmation.
+   */
+  refusal(account: CommandAccount, action: CommandAction, vehicleId?: string, cooldownSeconds?: number): CommandRefusedError | undefined {
+    if (!Object.hasOwn(COMMAND_SPECS, action)) return new CommandRefusedError('bad-request', `unknown command action; one of ${Object.keys(COMMAND_SPECS).join(', ')}`);
+    const spec = COMMAND_SPECS[action];
+    try {
+      this.checkAllowed(account, spec);
+    } catch (err) {
+      return err as CommandRefusedError;
+    }
+    if (vehicleId === undefined) return undefined;
+    const key = this.key(account, vehicleId, action);
+    return this.inFlight.has(key) ? undefined : this.cooldownRefusal(key, spec, cooldownSeconds);
   }
 
   /** Forgets cooldowns and in-flight commands (tests, and a package reload). */
@@ -141,14 +163,17 @@ export class CommandRunner {
     this.inFlight.clear();
   }
 
-  /** Why this account may not send this action now (before a confirmation is even asked for), or undefined. */
-  refusal(account: CommandAccount, action: CommandAction): CommandRefusedError | undefined {
-    try {
-      this.checkAllowed(account, COMMAND_SPECS[action]);
-      return undefined;
-    } catch (err) {
-      return err as CommandRefusedError;
-    }
+  private key(account: CommandAccount, vehicleId: string, action: CommandAction): string {
+    return `${account.config.id}|${vehicleId.toLowerCase()}|${action}`;
+  }
+
+  private cooldownRefusal(key: string, spec: CommandSpec, cooldownSeconds: number | undefined): CommandRefusedError | undefined {
+    const now = this.clock.now();
+    const cooldownMs = Math.max(0, cooldownSeconds ?? spec.cooldownSeconds) * 1000;
+    const last = this.lastSent.get(key)?.at;
+    if (last === undefined || now - last >= cooldownMs) return undefined;
+    const wait = Math.ceil((last + cooldownMs - now) / 1000);
+    return new CommandRefusedError('rate-limited', `${spec.action} was sent to this vehicle ${Math.round((now - last) / 1000)} s ago; the next is allowed in ${wait} s (cooldown ${cooldownMs / 1000} s)`, undefined, wait);
   }
 
   private checkAllowed(account: CommandAccount, spec: CommandSpec): void {
@@ -185,7 +210,9 @@ export class CommandRunner {
         const error = err instanceof ApiError ? err : new ApiError('network', err instanceof Error ? err.message : String(err));
         if (error.kind === 'rate-limited') {
           // Asking is what is limited, not the command: wait, within the deadline.
-          delay = Math.max(delay, (error.retryAfterSeconds ?? 30) * 1000);
+          const wait = (error.retryAfterSeconds ?? 30) * 1000;
+          if (wait >= deadline - this.clock.now()) return result('timeout', `the API asked to wait ${Math.round(wait / 1000)} s before asking again, past the ${Math.round(timeoutMs / 1000)} s timeout; the vehicle may still act`);
+          delay = Math.max(delay, wait);
           continue;
         }
         if ((error.kind === 'server' || error.kind === 'network' || error.kind === 'bad-response') && ++transientErrors < MAX_TRANSIENT_ERRORS) continue;
@@ -196,9 +223,9 @@ export class CommandRunner {
     }
   }
 
+  /** Forgets cooldowns that have run out, each by its own length. */
   private prune(now: number): void {
-    const longest = Math.max(...Object.values(COMMAND_SPECS).map((s) => s.cooldownSeconds), 600) * 1000;
-    for (const [key, at] of this.lastSent) if (now - at > longest) this.lastSent.delete(key);
+    for (const [key, sent] of this.lastSent) if (now >= sent.until) this.lastSent.delete(key);
   }
 }
 

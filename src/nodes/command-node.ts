@@ -47,6 +47,8 @@ export interface ResultContext {
 interface Parked {
   action: CommandAction;
   vehicleId: string;
+  /** The message that asked: if it comes back as its own confirmation, the flow is looping, not the owner answering. */
+  msgid?: string;
 }
 
 const DEFAULT_CONFIRM_WINDOW_SECONDS = 120;
@@ -76,6 +78,8 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
     const base: VehicleNodeBase = { node, nodeType: spec.type, account: findAccount(RED, config.account), configuredVehicleId: config.vehicleId ?? '' };
     const fromMsg = !spec.fixed && config.action === 'msg';
     const configured: CommandAction | undefined = spec.fixed ?? (fromMsg ? undefined : spec.actions[config.action ?? '']);
+    // An imported flow with an action this node does not know must not quietly become "from msg".
+    const badAction = !spec.fixed && !fromMsg && !configured ? `unknown action ${JSON.stringify(String(config.action ?? '')).slice(0, 30)}: choose ${Object.keys(spec.actions).join(', ')} or msg` : undefined;
     const confirmSensitive = config.confirm !== false;
     const confirmWindow = seconds(config.confirmWindow, DEFAULT_CONFIRM_WINDOW_SECONDS) || DEFAULT_CONFIRM_WINDOW_SECONDS;
     const timeout = seconds(config.timeout, 60) || 60;
@@ -83,26 +87,37 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
     const confirmations = new Confirmations<Parked>();
     // The action a refused confirmation is audited under: the one this node confirms.
     const confirmable = Object.values(spec.actions).find((a) => COMMAND_SPECS[a].sensitive) ?? configured ?? Object.values(spec.actions)[0];
+    // Only a node that can ask for a confirmation takes msg.confirm as one.
+    const asksConfirmation = confirmSensitive && (configured ? [configured] : Object.values(spec.actions)).some((a) => COMMAND_SPECS[a].sensitive);
     let ticker: NodeJS.Timeout | undefined;
+    let waitingTimer: NodeJS.Timeout | undefined;
     let closed = false;
 
     const stopTicker = (): void => {
       if (ticker) clearInterval(ticker);
       ticker = undefined;
+      if (waitingTimer) clearTimeout(waitingTimer);
+      waitingTimer = undefined;
     };
     const setStatus = (status: NodeStatus): void => {
       if (!closed) node.status(status);
     };
 
+    const refusalStatus = (refused: ApiError): NodeStatus => ({
+      fill: 'red',
+      shape: 'ring',
+      text: refused.kind === 'scope' && refused.scope ? `${refused.scope} not granted` : refused.kind === 'forbidden' && !refused.httpStatus ? 'no remote commands on this API' : errorText(refused).slice(0, 60),
+    });
+
     const idleStatus = (state: AuthState): void => {
       const account = base.account?.account;
       if (!account) return;
+      if (badAction) return setStatus({ fill: 'red', shape: 'ring', text: 'unknown action: open the node and choose one' });
       const stateStatus = accountStateStatus(state);
       if (stateStatus) return setStatus(stateStatus);
       const actions = configured ? [configured] : [...new Set(Object.values(spec.actions))];
       const refused = actions.map((a) => commandRunner.refusal(account, a)).find(Boolean);
-      if (refused) setStatus({ fill: 'red', shape: 'ring', text: refused.kind === 'scope' ? `${refused.scope} not granted` : refused.kind === 'forbidden' ? 'no remote commands on this API' : errorText(refused).slice(0, 60) });
-      else setStatus({ fill: 'grey', shape: 'dot', text: 'ready' });
+      setStatus(refused ? refusalStatus(refused) : { fill: 'grey', shape: 'dot', text: 'ready' });
     };
 
     /** Picks the action of a message; anything but an accepted word is an error, never a guess. */
@@ -121,6 +136,7 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
       if (kind === 'step-up') setStatus({ fill: 'red', shape: 'ring', text: 'owner verification needed' });
       else if (kind === 'rate-limited') setStatus({ fill: 'yellow', shape: 'ring', text: err instanceof CommandRefusedError ? 'cooldown' : 'rate limited' });
       else if (kind === 'reauth' && base.account?.account) setStatus(accountStateStatus(base.account.account.state) ?? { fill: 'red', shape: 'ring', text: 're-authorization needed' });
+      else if (err instanceof CommandRefusedError) setStatus(refusalStatus(err));
       else setStatus({ fill: 'red', shape: 'ring', text: text.slice(0, 60) });
       const detail = kind === 'step-up' ? `${text}: re-authorize the ford-account (press Authorize) so the owner signs in afresh, then send the command again` : text;
       sendAudit(base, send, { vehicleId, action, scope: COMMAND_SPECS[action].scope, outcome: outcomeOf(err), detail, httpStatus: err instanceof ApiError ? err.httpStatus : undefined });
@@ -133,12 +149,28 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
       setStatus({ fill: 'blue', shape: 'dot', text: `${PRESENT[action]}…` });
       commandRunner.run({ account, vehicleId, action, timeoutSeconds: timeout, cooldownSeconds: cooldown }).then(
         async (result) => {
-          const state = result.status === 'success' && account.can('read:status') ? await vehicleHubs.read(account, vehicleId, 'status', 0).then((r) => stateAfterCommand(r.status), () => undefined) : undefined;
           const outcome = result.status === 'success' ? 'ok' : result.status === 'timeout' ? 'timeout' : 'failed';
           const detail = [result.status === 'success' ? 'the vehicle carried it out' : result.reason, confirmed ? 'confirmed by the owner' : undefined, result.coalesced ? 'joined an identical command already under way' : undefined].filter(Boolean).join('; ');
           sendAudit(base, send, { vehicleId, action, scope: COMMAND_SPECS[action].scope, outcome, detail, commandId: result.commandId, durationMs: result.durationMs });
+          let state: CommandVehicleState | undefined;
+          if (result.status === 'success' && account.can('read:status')) {
+            // Reading the status is a data access of its own: it gets its own record.
+            state = await vehicleHubs.read(account, vehicleId, 'status', 0).then(
+              (r) => {
+                sendAudit(base, send, { vehicleId, action: 'status.read', scope: 'read:status', outcome: 'ok', detail: `state after ${action}` });
+                return stateAfterCommand(r.status);
+              },
+              (err: unknown) => {
+                sendAudit(base, send, { vehicleId, action: 'status.read', scope: 'read:status', outcome: outcomeOf(err), detail: `state after ${action}: ${errorText(err)}`, httpStatus: err instanceof ApiError ? err.httpStatus : undefined });
+                return undefined;
+              },
+            );
+          }
           const payload = { action, vehicle: vehicleId, status: result.status, commandId: result.commandId, durationMs: result.durationMs, ...(result.reason ? { reason: result.reason } : {}), ...(state ?? {}) };
-          send([{ ...msg, topic: vehicleTopic(undefined, vehicleId, action), vehicleId, payload } as NodeMessageInFlow, null]);
+          const out = { ...msg, topic: vehicleTopic(undefined, vehicleId, action), vehicleId, payload } as NodeMessageInFlow & { confirm?: unknown };
+          // The id is spent: a result must not look like a confirmation to the next node.
+          delete out.confirm;
+          send([out, null]);
           if (result.status === 'success') {
             setStatus({ fill: 'green', shape: 'dot', text: `${action} done ${clockTime(Date.now())}` });
             spec.onResult?.({ node, result, state, setStatus, every: (ms, tick) => {
@@ -154,7 +186,10 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
           }
         },
         (err: unknown) => refuse(err, send, done, action, vehicleId),
-      );
+      ).catch((err: unknown) => {
+        // A bug here must reach the log, not vanish as an unhandled rejection.
+        node.error(`${spec.type}: ${errorText(err)}`);
+      });
     };
 
     node.on('input', (msg: CommandMsg, nodeSend: unknown, done: (err?: Error) => void) => {
@@ -165,11 +200,20 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
         done(new Error(`${spec.type}: no ford-account is configured`));
         return;
       }
+      if (badAction) {
+        setStatus({ fill: 'red', shape: 'ring', text: 'unknown action: open the node and choose one' });
+        done(new Error(`${spec.type}: ${badAction}`));
+        return;
+      }
       // A confirmation runs what was parked, never what the confirming message asks for.
-      if (msg.confirm !== undefined) {
+      if (asksConfirmation && msg.confirm !== undefined) {
         const answer = confirmations.take(msg.confirm);
         if (!answer.ok) {
           refuse(new ApiError('forbidden', `confirmation refused: ${confirmationRefusal(answer.reason)}`), send, done, confirmable, undefined);
+          return;
+        }
+        if (answer.request.msgid !== undefined && answer.request.msgid === msg._msgid) {
+          refuse(new ApiError('forbidden', 'confirmation refused: it is the pending message itself, wired back to this node; the owner must answer with a new message'), send, done, answer.request.action, answer.request.vehicleId);
           return;
         }
         execute(account, answer.request, msg, send, done, true);
@@ -190,17 +234,22 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
         return;
       }
       // Refused before the owner is asked to confirm something that could not run anyway.
-      const refused = commandRunner.refusal(account, action);
+      const refused = commandRunner.refusal(account, action, vehicleId, cooldown);
       if (refused) {
         refuse(refused, send, done, action, vehicleId);
         return;
       }
       if (confirmSensitive && COMMAND_SPECS[action].sensitive) {
-        const pending = confirmations.issue({ action, vehicleId }, confirmWindow);
+        const pending = confirmations.issue({ action, vehicleId, msgid: msg._msgid }, confirmWindow);
         const confirm = { id: pending.id, expiresAt: new Date(pending.expiresAt).toISOString() };
         sendAudit(base, send, { vehicleId, action, scope: COMMAND_SPECS[action].scope, outcome: 'pending-confirmation', detail: `waiting for the owner's confirmation until ${confirm.expiresAt}` });
         send([{ ...msg, topic: vehicleTopic(undefined, vehicleId, action), vehicleId, confirm, payload: { action, vehicle: vehicleId, status: 'pending-confirmation', expiresAt: confirm.expiresAt } } as NodeMessageInFlow, null]);
+        stopTicker();
         setStatus({ fill: 'yellow', shape: 'ring', text: `${action}: confirm by ${clockTime(pending.expiresAt)}` });
+        waitingTimer = setTimeout(() => {
+          waitingTimer = undefined;
+          setStatus({ fill: 'grey', shape: 'ring', text: `${action} not confirmed in time` });
+        }, pending.expiresAt - Date.now());
         done();
         return;
       }

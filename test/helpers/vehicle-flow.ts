@@ -18,7 +18,7 @@ import { withSimulator } from './sim';
  * each vehicle node wired to two helper nodes that collect its outputs.
  */
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+/* eslint-disable @typescript-eslint/no-require-imports -- node-red-node-test-helper loads node modules as CommonJS */
 export const NODE_MODULES: unknown[] = [
   require('../../src/nodes/ford-account'),
   require('../../src/nodes/ford-status'),
@@ -27,6 +27,7 @@ export const NODE_MODULES: unknown[] = [
   require('../../src/nodes/ford-remote-start'),
   require('../../src/nodes/ford-horn-lights'),
 ];
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export type VehicleNodeType = 'ford-status' | 'ford-location' | 'ford-lock' | 'ford-remote-start' | 'ford-horn-lights';
 const VEHICLE_NODE_TYPES: readonly string[] = ['ford-status', 'ford-location', 'ford-lock', 'ford-remote-start', 'ford-horn-lights'];

@@ -84,7 +84,7 @@ describe('ford-lock node (against the simulator, fake timers)', function () {
     expect(f.sim.world.counts.get('api.command.lock')).to.equal(1);
     // Quick polls: the answer comes within about a second of the vehicle finishing.
     expect(f.sim.world.counts.get('api.command.status')).to.be.within(1, 4);
-    expect(o.audit).to.have.length(1);
+    expect(o.audit.map((r) => `${r.action}:${r.outcome}`)).to.deep.equal(['lock:ok', 'status.read:ok']);
     expect(o.audit[0]).to.include({ action: 'lock', scope: 'command:lock', outcome: 'ok', commandId: result(o).commandId });
     expect(o.audit[0].vehicle).to.equal(`…${truck.id.slice(-4)}`);
     expect(o.audit[0].durationMs).to.be.a('number');
@@ -123,8 +123,9 @@ describe('ford-lock node (against the simulator, fake timers)', function () {
     helper.getNode('k1').receive({ confirm: pending.confirm, payload: 'lock', vehicleId: 'f'.repeat(32) });
     await vehicleAnswers(() => o.out.length === 2, 'the unlock result');
     expect(result(o)).to.include({ action: 'unlock', vehicle: truck.id, status: 'success', lock: 'unlocked' });
-    expect(o.audit.at(-1)).to.include({ action: 'unlock', outcome: 'ok' });
-    expect(o.audit.at(-1)?.detail).to.match(/confirmed by the owner/);
+    expect(o.out[1]).to.not.have.property('confirm');
+    const unlocked = o.audit.find((r) => r.action === 'unlock' && r.outcome === 'ok');
+    expect(unlocked?.detail).to.match(/confirmed by the owner/);
     expect(f.sim.world.counts.get('api.command.unlock')).to.equal(1);
 
     // Used once: the same id again is refused.
@@ -132,6 +133,59 @@ describe('ford-lock node (against the simulator, fake timers)', function () {
     await until(() => String(f.errors('k1').at(-1)).includes('already used'), 'the replay refusal');
     expect(f.sim.world.counts.get('api.command.unlock')).to.equal(1);
     expectAuditAgreement(o.audit);
+  });
+
+  it('refuses the pending message wired straight back as its own confirmation', async () => {
+    await f.load([accountNode(f.sim.url, ['command:lock']), ...vehicleNode('ford-lock', 'k1', { vehicleId: truck.id, action: 'unlock', confirm: true })]);
+    await f.authorize(['command:lock']);
+    f.sim.world.counts.reset();
+    const o = f.of('k1');
+    helper.getNode('k1').receive({});
+    await until(() => o.out.length === 1, 'the pending confirmation');
+    helper.getNode('k1').receive(o.out[0]);
+    await errorsReach('k1', 1, 'the refusal');
+    expect(String(f.errors('k1')[0])).to.match(/pending message itself/);
+    expect(o.audit.at(-1)).to.include({ action: 'unlock', outcome: 'denied' });
+    expect(f.sim.world.counts.get('api.total')).to.equal(0);
+  });
+
+  it('asks for no confirmation it could not act on (cooldown), and says when an unanswered one has lapsed', async () => {
+    await f.load([accountNode(f.sim.url, ['command:lock']), ...vehicleNode('ford-lock', 'k1', { vehicleId: truck.id, action: 'msg', confirm: true, confirmWindow: 30 })]);
+    await f.authorize(['command:lock']);
+    const o = f.of('k1');
+    helper.getNode('k1').receive({ payload: 'unlock' });
+    await until(() => o.out.length === 1, 'the pending confirmation');
+    await f.clock.tickAsync(31 * SEC);
+    expect(f.lastStatus('k1')).to.deep.equal({ fill: 'grey', shape: 'ring', text: 'unlock not confirmed in time' });
+
+    helper.getNode('k1').receive({ payload: 'unlock' });
+    await until(() => o.out.length === 2, 'a second pending confirmation');
+    helper.getNode('k1').receive({ confirm: (o.out[1] as { confirm: { id: string } }).confirm.id });
+    await vehicleAnswers(() => o.out.length === 3, 'the unlock');
+    f.sim.world.counts.reset();
+    helper.getNode('k1').receive({ payload: 'unlock' });
+    await errorsReach('k1', 1, 'the cooldown refusal');
+    expect(o.out).to.have.length(3);
+    expect(o.audit.at(-1)).to.include({ action: 'unlock', outcome: 'rate-limited' });
+    expect(f.sim.world.counts.get('api.total')).to.equal(0);
+  });
+
+  it('refuses an unknown configured action instead of guessing, and a lock-only node ignores msg.confirm', async () => {
+    await f.load([
+      accountNode(f.sim.url, ['command:lock']),
+      ...vehicleNode('ford-lock', 'k1', { vehicleId: truck.id, action: 'open' }),
+      ...vehicleNode('ford-lock', 'k2', { vehicleId: truck.id, action: 'lock' }),
+    ]);
+    await f.authorize(['command:lock']);
+    f.sim.world.counts.reset();
+    expect(f.lastStatus('k1')?.text).to.match(/unknown action/);
+    helper.getNode('k1').receive({ payload: 'lock' });
+    await errorsReach('k1', 1, 'the refusal');
+    expect(String(f.errors('k1')[0])).to.match(/unknown action "open": choose lock, unlock or msg/);
+    helper.getNode('k2').receive({ confirm: 'left over from another flow' });
+    await vehicleAnswers(() => f.of('k2').out.length === 1, 'the lock');
+    expect(result(f.of('k2'))).to.include({ action: 'lock', status: 'success' });
+    expect(f.sim.world.counts.get('api.command.unlock')).to.equal(0);
   });
 
   it('refuses a confirmation that comes too late', async () => {

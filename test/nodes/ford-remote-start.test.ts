@@ -71,7 +71,8 @@ describe('ford-remote-start and ford-horn-lights nodes (against the simulator, f
     // The countdown is gone with the engine.
     await f.clock.tickAsync(2 * MIN);
     expect(f.lastStatus('r1')?.text).to.equal('engine off');
-    expect(o.audit.map((r) => `${r.action}:${r.outcome}`)).to.deep.equal(['remote-start:pending-confirmation', 'remote-start:ok', 'remote-stop:ok']);
+    // Every step, and the status reads that gave the fresh engine state, each with its own record.
+    expect(o.audit.map((r) => `${r.action}:${r.outcome}`)).to.deep.equal(['remote-start:pending-confirmation', 'remote-start:ok', 'status.read:ok', 'remote-stop:ok', 'status.read:ok']);
   });
 
   it('reports a start the vehicle refuses (being driven) as failed, and "go" in msg.payload as an error naming start and stop', async () => {

@@ -515,7 +515,8 @@ describe('sim FordConnect v1 surface', () => {
       try {
         const since = lastSeq();
         const { final, commandId } = await runCommand(V1, escape, 'lock');
-        expect(final.json).to.deep.equal({ status: 'SUCCESS', commandStatus: 'FAILED', commandId });
+        // failureReason is the simulator's extension: Ford's FAILED gives no reason.
+        expect(final.json).to.deep.equal({ status: 'SUCCESS', commandStatus: 'FAILED', commandId, failureReason: 'door ajar: REAR_LEFT' });
         const v = (await get(`${V3}/${escape.id}`)).json.vehicle.vehicleStatus;
         expect(v.lockStatus.value).to.equal('UNLOCKED');
         expect(v.doorStatus.find((d) => d.vehicleDoor === 'REAR_LEFT')?.value).to.equal('OPEN');

@@ -277,7 +277,9 @@ export function fordConnectV1Router(world: World): Router {
         caller.audit('failed', 'unknown or expired command id', 401);
         return;
       }
-      res.set('Vehicleid', v.id).json({ status: 'SUCCESS', commandStatus: command.status, commandId: command.id, ...body(command) });
+      // extension: Ford's FAILED says nothing of why; an owner-authorized API should.
+      const failure = command.status === 'FAILED' && command.reason ? { failureReason: command.reason } : {};
+      res.set('Vehicleid', v.id).json({ status: 'SUCCESS', commandStatus: command.status, commandId: command.id, ...failure, ...body(command) });
       caller.audit('ok', `${command.kind} ${command.id}: ${command.status}`, 200);
     });
 
