@@ -92,6 +92,12 @@ export class FordAccount extends EventEmitter {
   private readonly auditFile?: AuditFile;
   private lastState: AuthState;
   private api?: VehicleApi;
+  /**
+   * The API asked for a fresh owner sign-in (RFC 9470): the next
+   * authorization asks the provider for one (`max_age=0`), or a still-open
+   * provider session would give a token that is just as stale.
+   */
+  stepUpRequested = false;
 
   constructor(
     readonly config: AccountConfig,
@@ -142,6 +148,7 @@ export class FordAccount extends EventEmitter {
     const scopesBefore = this.grantedScopes().join(' ');
     // The old manager may be mid-refresh: its answer must not overwrite the new tokens.
     this.tokenManager.retire();
+    this.stepUpRequested = false;
     this.tokenManager = buildTokenManager(this.config, this.env, this.tokenHooks());
     this.api = undefined;
     this.noticeState();

@@ -138,6 +138,7 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
       else if (kind === 'reauth' && base.account?.account) setStatus(accountStateStatus(base.account.account.state) ?? { fill: 'red', shape: 'ring', text: 're-authorization needed' });
       else if (err instanceof CommandRefusedError) setStatus(refusalStatus(err));
       else setStatus({ fill: 'red', shape: 'ring', text: text.slice(0, 60) });
+      if (kind === 'step-up' && base.account?.account) base.account.account.stepUpRequested = true;
       const detail = kind === 'step-up' ? `${text}: re-authorize the ford-account (press Authorize) so the owner signs in afresh, then send the command again` : text;
       sendAudit(base, send, { vehicleId, action, scope: COMMAND_SPECS[action].scope, outcome: outcomeOf(err), detail, httpStatus: err instanceof ApiError ? err.httpStatus : undefined });
       done(kind === 'step-up' ? new Error(`${spec.type}: ${detail}`) : safeError(new Error(`${spec.type}: ${text}`)));

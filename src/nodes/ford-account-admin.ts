@@ -81,7 +81,8 @@ export function registerAccountAdmin(RED: NodeAPI): void {
         return;
       }
       const manager = buildTokenManager(config, envFor(config));
-      const started = manager.beginAuthorization();
+      const live = RED.nodes.getNode(id) as FordAccountNode | null;
+      const started = manager.beginAuthorization(live?.account?.stepUpRequested ? { max_age: '0' } : {});
       pending.add(started.state, id, started.codeVerifier, config);
       res.json({ url: started.url });
     } catch (err) {

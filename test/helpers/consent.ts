@@ -16,7 +16,12 @@ export interface ConsentOptions {
 export async function consentAt(authorizeUrl: string, options: ConsentOptions = {}): Promise<string> {
   const base = new URL(authorizeUrl).origin;
   const cookie = await signIn(base, options.email, options.password);
-  const pageRes = await fetch(authorizeUrl, { headers: { cookie }, redirect: 'manual' });
+  let pageRes = await fetch(authorizeUrl, { headers: { cookie }, redirect: 'manual' });
+  // max_age asked for a fresh sign-in: the browser signs in on the login page (done above), then goes back.
+  const login = pageRes.status === 302 ? new URL(pageRes.headers.get('location') ?? '', base) : undefined;
+  if (login?.pathname === '/owner/login' && login.searchParams.get('next')?.startsWith('/')) {
+    pageRes = await fetch(new URL(login.searchParams.get('next') as string, base), { headers: { cookie }, redirect: 'manual' });
+  }
   if (pageRes.status !== 200) {
     const location = pageRes.headers.get('location');
     if (location) return location;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import helper from 'node-red-node-test-helper';
 import { commandRunner } from '../../src/lib/commands';
+import { consentAt } from '../helpers/consent';
 import { accountNode, realPause, until, vehicleNode, VehicleFlow } from '../helpers/vehicle-flow';
 
 helper.init(require.resolve('node-red'));
@@ -118,6 +119,20 @@ describe('ford-remote-start and ford-horn-lights nodes (against the simulator, f
     expect(f.lastStatus('r1')).to.deep.equal({ fill: 'red', shape: 'ring', text: 'owner verification needed' });
     expect(f.of('r1').audit.at(-1)).to.include({ action: 'remote-start', outcome: 'denied', httpStatus: 401 });
     expect(f.sim.world.fleet.get(truck.id)?.state.remoteStartUntil ?? null).to.equal(null);
+
+    // Authorize again: the kit asks the provider for a fresh sign-in, and the command goes through.
+    const start = await helper.request().post('/ford-connect/accounts/acc/authorize').send({}).expect(200);
+    expect(new URL(start.body.url as string).searchParams.get('max_age')).to.equal('0');
+    const redirect = new URL(await consentAt(start.body.url as string, { tick: scopes }));
+    await helper.request().get(`/ford-connect/auth/callback${redirect.search}`).expect(200);
+    f.sim.world.counts.reset();
+    helper.getNode('r1').receive({});
+    await until(() => f.sim.world.counts.get('api.command.startEngine') === 1, 'the start after a fresh sign-in');
+    await vehicleAnswers(() => f.of('r1').out.length === 1, 'the start result');
+    expect(f.of('r1').out[0].payload).to.include({ action: 'remote-start', status: 'success' });
+    // The flag is spent: the next authorization is an ordinary one.
+    const again = await helper.request().post('/ford-connect/accounts/acc/authorize').send({}).expect(200);
+    expect(new URL(again.body.url as string).searchParams.get('max_age')).to.equal(null);
   });
 
   it('signals with horn and lights on any message, and refuses on an account that is not authorized', async () => {

@@ -171,7 +171,7 @@ export class TokenManager {
   }
 
   /** The URL to send the owner's browser to; keep `state` and `codeVerifier` for the callback. */
-  beginAuthorization(): PendingAuthorization {
+  beginAuthorization(extraParams: Record<string, string> = {}): PendingAuthorization {
     const { verifier, challenge } = pkcePair();
     const state = newState();
     const client = new AuthorizationCode(this.config());
@@ -182,6 +182,7 @@ export class TokenManager {
       code_challenge: challenge,
       code_challenge_method: 'S256',
       ...this.options.extraAuthorizeParams,
+      ...extraParams,
     } as Parameters<AuthorizationCode['authorizeURL']>[0]);
     return { url, state, codeVerifier: verifier };
   }
