@@ -240,12 +240,14 @@ export interface CommandVehicleState {
   lock?: VehicleStatus['lock'];
   engine?: VehicleStatus['engine'];
   charging?: VehicleStatus['charging'];
+  battery?: VehicleStatus['battery'];
 }
 
 export function stateAfterCommand(status: VehicleStatus): CommandVehicleState {
   const out: CommandVehicleState = { lock: status.lock };
   if (status.engine) out.engine = status.engine;
   if (status.charging) out.charging = status.charging;
+  if (status.battery) out.battery = status.battery;
   return out;
 }
 

@@ -32,6 +32,25 @@ export interface CommandNodeSpec {
   fixed?: CommandAction;
   /** Status text after a result, and a follow-up (remote start counts its minutes down). */
   onResult?: (ctx: ResultContext) => void;
+  /** What a node type adds to the shared behaviour (ford-charge: schedules, vehicle check, charging status). */
+  extend?: (ctx: ExtensionContext) => CommandNodeExtension;
+}
+
+export interface ExtensionContext {
+  node: Node;
+  base: VehicleNodeBase;
+  config: CommandNodeDef;
+  setStatus(status: NodeStatus): void;
+}
+
+export interface CommandNodeExtension {
+  /** Takes a message that is not a command (e.g. ford-charge's `msg.topic = "schedules"`); true when it did. */
+  input?(msg: NodeMessageInFlow & { vehicleId?: unknown }, send: Send, done: (err?: Error) => void): boolean;
+  /** A last check before the command is sent: throw (a CommandRefusedError) to refuse it. */
+  beforeSend?(account: FordAccount, vehicleId: string, action: CommandAction): Promise<void>;
+  /** Called with the account's state whenever it changes (after the node's own status). */
+  onAccountState?(state: AuthState): void;
+  close?(): void;
 }
 
 export interface ResultContext {
@@ -89,6 +108,7 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
     const confirmable = Object.values(spec.actions).find((a) => COMMAND_SPECS[a].sensitive) ?? configured ?? Object.values(spec.actions)[0];
     // Only a node that can ask for a confirmation takes msg.confirm as one.
     const asksConfirmation = confirmSensitive && (configured ? [configured] : Object.values(spec.actions)).some((a) => COMMAND_SPECS[a].sensitive);
+    const extension = spec.extend?.({ node, base, config, setStatus: (status) => setStatus(status) }) ?? {};
     let ticker: NodeJS.Timeout | undefined;
     let waitingTimer: NodeJS.Timeout | undefined;
     let closed = false;
@@ -139,16 +159,23 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
       else if (err instanceof CommandRefusedError) setStatus(refusalStatus(err));
       else setStatus({ fill: 'red', shape: 'ring', text: text.slice(0, 60) });
       if (kind === 'step-up' && base.account?.account) base.account.account.stepUpRequested = true;
-      const detail = kind === 'step-up' ? `${text}: re-authorize the ford-account (press Authorize) so the owner signs in afresh, then send the command again` : text;
+      const detail =
+        kind === 'step-up'
+          ? `${text}: re-authorize the ford-account (press Authorize) so the owner signs in afresh, then send the command again`
+          : kind === 'not-acceptable' && err instanceof ApiError && err.httpStatus === 406
+            ? `${text}: the vehicle does not support ${action}`
+            : text;
       sendAudit(base, send, { vehicleId, action, scope: COMMAND_SPECS[action].scope, outcome: outcomeOf(err), detail, httpStatus: err instanceof ApiError ? err.httpStatus : undefined });
-      done(kind === 'step-up' ? new Error(`${spec.type}: ${detail}`) : safeError(new Error(`${spec.type}: ${text}`)));
+      done(safeError(new Error(`${spec.type}: ${detail}`)));
     };
 
     const execute = (account: FordAccount, parked: Parked, msg: CommandMsg, send: Send, done: (err?: Error) => void, confirmed: boolean): void => {
       const { action, vehicleId } = parked;
       stopTicker();
       setStatus({ fill: 'blue', shape: 'dot', text: `${PRESENT[action]}…` });
-      commandRunner.run({ account, vehicleId, action, timeoutSeconds: timeout, cooldownSeconds: cooldown }).then(
+      Promise.resolve(extension.beforeSend?.(account, vehicleId, action))
+        .then(() => commandRunner.run({ account, vehicleId, action, timeoutSeconds: timeout, cooldownSeconds: cooldown }))
+        .then(
         async (result) => {
           const outcome = result.status === 'success' ? 'ok' : result.status === 'timeout' ? 'timeout' : 'failed';
           const detail = [result.status === 'success' ? 'the vehicle carried it out' : result.reason, confirmed ? 'confirmed by the owner' : undefined, result.coalesced ? 'joined an identical command already under way' : undefined].filter(Boolean).join('; ');
@@ -201,6 +228,7 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
         done(new Error(`${spec.type}: no ford-account is configured`));
         return;
       }
+      if (extension.input?.(msg, send, done)) return;
       if (badAction) {
         setStatus({ fill: 'red', shape: 'ring', text: 'unknown action: open the node and choose one' });
         done(new Error(`${spec.type}: ${badAction}`));
@@ -257,7 +285,12 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
       execute(account, { action, vehicleId }, msg, send, done, false);
     });
 
-    const dependent = { onAccountState: idleStatus };
+    const dependent = {
+      onAccountState: (state: AuthState) => {
+        idleStatus(state);
+        extension.onAccountState?.(state);
+      },
+    };
     if (!base.account) setStatus({ fill: 'red', shape: 'ring', text: 'no ford-account configured' });
     else base.account.register(dependent);
 
@@ -265,6 +298,7 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
       closed = true;
       stopTicker();
       confirmations.clear();
+      extension.close?.();
       base.account?.deregister(dependent);
       node.status({});
       done();

@@ -26,11 +26,12 @@ export const NODE_MODULES: unknown[] = [
   require('../../src/nodes/ford-lock'),
   require('../../src/nodes/ford-remote-start'),
   require('../../src/nodes/ford-horn-lights'),
+  require('../../src/nodes/ford-charge'),
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-export type VehicleNodeType = 'ford-status' | 'ford-location' | 'ford-lock' | 'ford-remote-start' | 'ford-horn-lights';
-const VEHICLE_NODE_TYPES: readonly string[] = ['ford-status', 'ford-location', 'ford-lock', 'ford-remote-start', 'ford-horn-lights'];
+export type VehicleNodeType = 'ford-status' | 'ford-location' | 'ford-lock' | 'ford-remote-start' | 'ford-horn-lights' | 'ford-charge';
+const VEHICLE_NODE_TYPES: readonly string[] = ['ford-status', 'ford-location', 'ford-lock', 'ford-remote-start', 'ford-horn-lights', 'ford-charge'];
 
 export const REDIRECT = 'http://127.0.0.1:1880/ford-connect/auth/callback';
 const TAB = 'flow1';
@@ -146,9 +147,9 @@ export class VehicleFlow {
   }
 
   /** Editor: Authorize; browser: sign in and consent (ticking `tick`); provider: back to the callback. */
-  async authorize(tick: string[]): Promise<void> {
+  async authorize(tick: string[], owner: { email?: string } = {}): Promise<void> {
     const start = await helper.request().post('/ford-connect/accounts/acc/authorize').send({}).expect(200);
-    const redirect = new URL(await consentAt(start.body.url as string, { tick }));
+    const redirect = new URL(await consentAt(start.body.url as string, { tick, ...owner }));
     await helper.request().get(`/ford-connect/auth/callback${redirect.search}`).expect(200).expect(/Connected/);
   }
 
@@ -192,7 +193,7 @@ export class VehicleFlow {
     return this.sim.world.counts.get(key);
   }
 
-  ownedVehicles(): { id: string; nickName: string }[] {
-    return this.sim.world.fleet.ownedBy('owner-1').map((v) => ({ id: v.id, nickName: v.spec.nickName }));
+  ownedVehicles(ownerId = 'owner-1'): { id: string; nickName: string; engineType: string }[] {
+    return this.sim.world.fleet.ownedBy(ownerId).map((v) => ({ id: v.id, nickName: v.spec.nickName, engineType: v.spec.engineType }));
   }
 }

@@ -1,3 +1,4 @@
+import type { ChargeSchedules } from '../../src/lib/api/schedules';
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { ApiError } from '../../src/lib/api/errors';
@@ -63,6 +64,11 @@ class FakeApi implements VehicleApi {
   }
 
   statusRefreshResult(): Promise<StatusRefreshResult> {
+    this.other++;
+    return Promise.reject(new ApiError('not-acceptable', 'not used by commands'));
+  }
+
+  getChargeSchedules(): Promise<ChargeSchedules> {
     this.other++;
     return Promise.reject(new ApiError('not-acceptable', 'not used by commands'));
   }

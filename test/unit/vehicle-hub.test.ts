@@ -10,6 +10,7 @@ import { FordConnectV1Api } from '../../src/lib/api/fordconnect-v1';
 import { HttpClient } from '../../src/lib/api/http-client';
 import { FORD_APPLICATION_ID, type ApiFlavour } from '../../src/lib/api/presets';
 import type { VehicleLocation, VehicleStatus } from '../../src/lib/api/status';
+import type { ChargeSchedules } from '../../src/lib/api/schedules';
 import type { CommandStateResult, LocationResult, StatusRefreshResult, StatusResult, VehicleApi, VehicleSummary } from '../../src/lib/api/vehicle-api';
 import type { AuthState } from '../../src/lib/oauth/token-manager';
 import { TokenStore } from '../../src/lib/oauth/token-store';
@@ -79,6 +80,10 @@ class FakeApi implements VehicleApi {
     this.calls.refreshResult++;
     const state = this.refreshResults.shift() ?? 'completed';
     return state === 'completed' ? { state, lock: 'locked', raw: {} } : { state, raw: {} };
+  }
+
+  getChargeSchedules(): Promise<ChargeSchedules> {
+    return Promise.reject(new ApiError('not-acceptable', 'the hub never reads schedules'));
   }
 
   sendCommand(): Promise<string> {

@@ -3,6 +3,7 @@ import { ApiError } from './errors';
 import { mapFconQueryLocation, mapFconQueryStatus, telemetryForLocation, telemetryForStatus } from './fcon-query-status';
 import type { HttpClient } from './http-client';
 import { assertVehicleId, type CommandStateResult, type LocationResult, type StatusRefreshResult, type StatusResult, type VehicleApi, type VehicleSummary } from './vehicle-api';
+import { mapFconQuerySchedules, type ChargeSchedules } from './schedules';
 import { obj } from './wire-values';
 
 /**
@@ -56,6 +57,16 @@ export class FconQueryApi implements VehicleApi {
   async statusRefreshResult(vehicleId: string): Promise<StatusRefreshResult> {
     assertVehicleId(vehicleId);
     throw noRefresh();
+  }
+
+  async getChargeSchedules(vehicleId: string): Promise<ChargeSchedules> {
+    const id = assertVehicleId(vehicleId);
+    // The token is the vehicle: make sure it is the one asked for before reading its schedules.
+    await this.listVehicles().then((list) => {
+      if (list[0]?.vehicleId !== id.toLowerCase()) throw new ApiError('not-found', 'this authorization is for another vehicle (FordConnect Query grants one vehicle per authorization)');
+    });
+    const [schedules, departures] = await Promise.all([this.http.request<unknown>('GET', '/v1/electric/charge-schedules'), this.http.request<unknown>('GET', '/v1/electric/departure-times')]);
+    return mapFconQuerySchedules(id, schedules.data, departures.data, Date.now());
   }
 
   async sendCommand(vehicleId: string): Promise<string> {

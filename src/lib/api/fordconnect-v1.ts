@@ -2,6 +2,7 @@ import { ApiError } from './errors';
 import type { HttpClient } from './http-client';
 import { alarmState, lockState, mapFordConnectV1Location, mapFordConnectV1Status, withoutLocation } from './status';
 import { assertCommandId, assertVehicleId, type CommandStateResult, type LocationResult, type RefreshState, type StatusRefreshResult, type StatusResult, type VehicleApi, type VehicleCommand, type VehicleSummary } from './vehicle-api';
+import { mapFordConnectV1Schedules, type ChargeSchedules } from './schedules';
 import { obj, str, upper } from './wire-values';
 
 /**
@@ -49,6 +50,13 @@ export class FordConnectV1Api implements VehicleApi {
     const path = `/v1/vehicles/${encodeURIComponent(id)}/status`;
     const { data } = await this.http.request<unknown>('POST', path);
     return commandIdOf(data, path);
+  }
+
+  async getChargeSchedules(vehicleId: string): Promise<ChargeSchedules> {
+    const id = assertVehicleId(vehicleId);
+    const base = `/v1/vehicles/${encodeURIComponent(id)}`;
+    const [schedules, departures] = await Promise.all([this.http.request<unknown>('GET', `${base}/chargeSchedules`), this.http.request<unknown>('GET', `${base}/departureTimes`)]);
+    return withContext('GET', `${base}/chargeSchedules`, () => mapFordConnectV1Schedules(id, schedules.data, departures.data, Date.now()));
   }
 
   async sendCommand(vehicleId: string, command: VehicleCommand): Promise<string> {

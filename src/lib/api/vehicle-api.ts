@@ -1,3 +1,4 @@
+import type { ChargeSchedules } from './schedules';
 import { ApiError } from './errors';
 import type { ApiFlavour } from './presets';
 import type { AlarmState, LockState, VehicleLocation, VehicleStatus } from './status';
@@ -60,6 +61,8 @@ export interface VehicleApi {
   statusRefreshResult(vehicleId: string, commandId: string): Promise<StatusRefreshResult>;
   /** Whether the API offers remote commands at all (FordConnect Query does not). */
   readonly canCommand: boolean;
+  /** The EV's charge schedules and next departure time. */
+  getChargeSchedules(vehicleId: string): Promise<ChargeSchedules>;
   /** Sends a command; the API accepts it at once and returns its command id (the 202 is not the outcome). */
   sendCommand(vehicleId: string, command: VehicleCommand): Promise<string>;
   /** The outcome so far of a command sent with {@link sendCommand}. */

@@ -1,0 +1,162 @@
+import { ApiError } from './errors';
+import { obj, upper } from './wire-values';
+
+/**
+ * The documented charge-schedule object of `ford-charge` (its `msg.payload`
+ * for `msg.topic = "schedules"`), and the mappers from Ford's wire formats.
+ * Times are the vehicle's `HH:MM`; the next departure is also an ISO 8601 UTC
+ * instant; days are lowercase English weekday names.
+ */
+
+export const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export interface ChargeWindow {
+  /** `HH:MM`. */
+  start: string;
+  /** `HH:MM`; earlier than `start` means the window runs past midnight. */
+  end: string;
+}
+
+export interface ChargeSchedule {
+  days: Weekday[];
+  windows: ChargeWindow[];
+  /** Charge target of this schedule, percent. */
+  targetLevel?: number;
+}
+
+export type Preconditioning = 'off' | 'cool' | 'medium' | 'warm';
+
+export interface Departure {
+  day: Weekday;
+  /** `HH:MM`. */
+  time: string;
+  /** The next occurrence from now, ISO 8601 UTC. */
+  at: string;
+  preconditioning?: Preconditioning;
+}
+
+export interface ChargeSchedules {
+  vehicleId: string;
+  schedules: ChargeSchedule[];
+  /** Absent when no departure time is set. */
+  nextDeparture?: Departure;
+}
+
+const DAY_GROUPS: Record<string, Weekday[]> = {
+  WEEKDAY: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'],
+  WEEKDAYS: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'],
+  WEEKEND: ['saturday', 'sunday'],
+  WEEKENDS: ['saturday', 'sunday'],
+  DAILY: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'],
+  EVERYDAY: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'],
+};
+
+/** `WEEKDAY`, `WEEKEND`, `MONDAY`, `["MONDAY","TUESDAY"]` … as weekday names; unknown words are dropped. */
+export function weekdays(value: unknown): Weekday[] {
+  const words = Array.isArray(value) ? value : [value];
+  const out: Weekday[] = [];
+  for (const w of words) {
+    const word = upper(w);
+    if (!word) continue;
+    const days = DAY_GROUPS[word] ?? (WEEKDAYS as readonly string[]).filter((d) => d.toUpperCase() === word);
+    for (const d of days as Weekday[]) if (!out.includes(d)) out.push(d);
+  }
+  return out;
+}
+
+/** `H:mm`, `HH:mm:ss` or hour + minutes as `HH:MM`; undefined when it is not a time. */
+export function clockTime(value: unknown, minutes?: unknown): string | undefined {
+  let h: number;
+  let m: number;
+  if (typeof value === 'number') {
+    h = value;
+    m = typeof minutes === 'number' ? minutes : 0;
+  } else {
+    const match = typeof value === 'string' ? /^(\d{1,2}):(\d{2})(?::\d{2})?$/.exec(value.trim()) : null;
+    if (!match) return undefined;
+    h = Number(match[1]);
+    m = Number(match[2]);
+  }
+  if (!Number.isInteger(h) || !Number.isInteger(m) || h < 0 || h > 23 || m < 0 || m > 59) return undefined;
+  return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
+}
+
+function level(value: unknown): number | undefined {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? Math.min(100, n) : undefined;
+}
+
+function preconditioning(value: unknown): Preconditioning | undefined {
+  const v = upper(value);
+  return v === 'OFF' || v === 'COOL' || v === 'MEDIUM' || v === 'WARM' ? (v.toLowerCase() as Preconditioning) : undefined;
+}
+
+/** The next time `day` `HH:MM` (UTC) comes round, from `now`; today counts if it is still ahead. */
+export function nextOccurrence(day: Weekday, time: string, now: number): string {
+  const [h, m] = time.split(':').map(Number);
+  const d = new Date(now);
+  const today = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), h, m));
+  let ahead = (WEEKDAYS.indexOf(day) - d.getUTCDay() + 7) % 7;
+  if (ahead === 0 && today.getTime() <= now) ahead = 7;
+  return new Date(today.getTime() + ahead * 86_400_000).toISOString();
+}
+
+function mapSchedule(entry: unknown): ChargeSchedule | undefined {
+  const s = obj(entry);
+  if (!s) return undefined;
+  const days = weekdays(s.days ?? s.dayOfWeek ?? s.daysOfWeek);
+  const rawWindows = Array.isArray(s.chargeWindows) ? s.chargeWindows : Array.isArray(s.windows) ? s.windows : [];
+  const windows: ChargeWindow[] = [];
+  for (const w of rawWindows) {
+    const start = clockTime(obj(w)?.startTime ?? obj(w)?.start);
+    const end = clockTime(obj(w)?.endTime ?? obj(w)?.end);
+    if (start && end) windows.push({ start, end });
+  }
+  if (days.length === 0 || windows.length === 0) return undefined;
+  const schedule: ChargeSchedule = { days, windows };
+  const target = level(s.desiredChargeLevel ?? s.targetLevel ?? s.chargeLevel);
+  if (target !== undefined) schedule.targetLevel = target;
+  return schedule;
+}
+
+/** FordConnect v1 `chargeSchedules` and `departureTimes` bodies into the documented object. */
+export function mapFordConnectV1Schedules(vehicleId: string, schedulesBody: unknown, departuresBody: unknown, now: number): ChargeSchedules {
+  const list = obj(schedulesBody)?.chargeSchedules;
+  if (!Array.isArray(list)) throw new ApiError('bad-response', 'the charge schedules answer has no chargeSchedules list');
+  const out: ChargeSchedules = { vehicleId, schedules: list.map(mapSchedule).filter((s): s is ChargeSchedule => s !== undefined) };
+  const departure = departureOf(obj(departuresBody)?.departureTimes, now);
+  if (departure) out.nextDeparture = departure;
+  return out;
+}
+
+/** One departure entry (or the soonest of a list): `{ dayOfWeek, hour, minutes | time, enabled, preConditioningSetting }`. */
+export function departureOf(value: unknown, now: number): Departure | undefined {
+  const entries = Array.isArray(value) ? value : [value];
+  let best: Departure | undefined;
+  for (const entry of entries) {
+    const d = obj(entry);
+    if (!d || d.enabled === false) continue;
+    const day = weekdays(d.dayOfWeek ?? d.day)[0];
+    const time = clockTime(d.hour ?? d.time ?? d.departureTime, d.minutes ?? d.minute);
+    if (!day || !time) continue;
+    const candidate: Departure = { day, time, at: nextOccurrence(day, time, now) };
+    const pre = preconditioning(d.preConditioningSetting ?? d.preconditioning);
+    if (pre) candidate.preconditioning = pre;
+    if (!best || candidate.at < best.at) best = candidate;
+  }
+  return best;
+}
+
+/** FordConnect Query's `electric/charge-schedules` and `electric/departure-times` bodies. */
+export function mapFconQuerySchedules(vehicleId: string, schedulesBody: unknown, departuresBody: unknown, now: number): ChargeSchedules {
+  const body = obj(schedulesBody) ?? {};
+  const list = Array.isArray(schedulesBody) ? schedulesBody : Array.isArray(body.chargeSchedules) ? body.chargeSchedules : Array.isArray(body.schedules) ? body.schedules : undefined;
+  if (!list) throw new ApiError('bad-response', 'GET /v1/electric/charge-schedules: the answer has no schedules list');
+  const out: ChargeSchedules = { vehicleId, schedules: list.map(mapSchedule).filter((s): s is ChargeSchedule => s !== undefined) };
+  const dBody = obj(departuresBody) ?? {};
+  const departures = Array.isArray(departuresBody) ? departuresBody : (dBody.departureTimes ?? dBody.departures ?? departuresBody);
+  const departure = departureOf(departures, now);
+  if (departure) out.nextDeparture = departure;
+  return out;
+}
