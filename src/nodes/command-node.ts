@@ -41,6 +41,8 @@ export interface ExtensionContext {
   base: VehicleNodeBase;
   config: CommandNodeDef;
   setStatus(status: NodeStatus): void;
+  /** True while a command of this node runs or waits for a confirmation, or the node cannot act: its status is not the extension's to set. */
+  busy(): boolean;
 }
 
 export interface CommandNodeExtension {
@@ -108,7 +110,18 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
     const confirmable = Object.values(spec.actions).find((a) => COMMAND_SPECS[a].sensitive) ?? configured ?? Object.values(spec.actions)[0];
     // Only a node that can ask for a confirmation takes msg.confirm as one.
     const asksConfirmation = confirmSensitive && (configured ? [configured] : Object.values(spec.actions)).some((a) => COMMAND_SPECS[a].sensitive);
-    const extension = spec.extend?.({ node, base, config, setStatus: (status) => setStatus(status) }) ?? {};
+    let running = 0;
+    const extension =
+      spec.extend?.({
+        node,
+        base,
+        config,
+        setStatus: (status) => setStatus(status),
+        busy: () => {
+          const account = base.account?.account;
+          return running > 0 || waitingTimer !== undefined || !account || Object.values(spec.actions).some((a) => commandRunner.refusal(account, a) !== undefined);
+        },
+      }) ?? {};
     let ticker: NodeJS.Timeout | undefined;
     let waitingTimer: NodeJS.Timeout | undefined;
     let closed = false;
@@ -173,6 +186,7 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
       const { action, vehicleId } = parked;
       stopTicker();
       setStatus({ fill: 'blue', shape: 'dot', text: `${PRESENT[action]}…` });
+      running++;
       Promise.resolve(extension.beforeSend?.(account, vehicleId, action))
         .then(() => commandRunner.run({ account, vehicleId, action, timeoutSeconds: timeout, cooldownSeconds: cooldown }))
         .then(
@@ -214,10 +228,12 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
           }
         },
         (err: unknown) => refuse(err, send, done, action, vehicleId),
-      ).catch((err: unknown) => {
-        // A bug here must reach the log, not vanish as an unhandled rejection.
-        node.error(`${spec.type}: ${errorText(err)}`);
-      });
+      )
+        .catch((err: unknown) => {
+          // A bug here must reach the log, not vanish as an unhandled rejection.
+          node.error(`${spec.type}: ${errorText(err)}`);
+        })
+        .finally(() => running--);
     };
 
     node.on('input', (msg: CommandMsg, nodeSend: unknown, done: (err?: Error) => void) => {

@@ -9,7 +9,7 @@ import { errorText, outcomeOf, safeError, sendAudit, subscribeToHub, vehicleIdFo
 /** How old a status may be to decide whether the vehicle can charge (engine type does not change). */
 const ENGINE_TYPE_MAX_AGE_SECONDS = 24 * 3600;
 
-/** "charging · 62% · full in 35 min", from the hub's status. */
+/** "charging · 62% · target in 35 min", from the hub's status. */
 function chargingText(status: VehicleStatus, now: number): string | undefined {
   const c = status.charging;
   if (!c) return undefined;
@@ -21,11 +21,13 @@ function chargingText(status: VehicleStatus, now: number): string | undefined {
   return `charging${pct}${minutes !== undefined && Number.isFinite(minutes) ? ` · target in ${minutes} min` : ''}`;
 }
 
-function chargeExtension({ node, base, config, setStatus }: ExtensionContext): CommandNodeExtension {
+function chargeExtension({ node, base, config, setStatus, busy }: ExtensionContext): CommandNodeExtension {
   const interval = Math.max(0, Number((config as { interval?: unknown }).interval ?? 300) || 0);
   let unsubscribe: (() => void) | undefined;
 
   const showCharging = (reading: StatusReading): void => {
+    sendAudit(base, undefined, { vehicleId: reading.status.vehicleId, action: 'status.read', scope: 'read:status', outcome: 'ok', detail: 'charging state for the node status' });
+    if (busy()) return;
     const text = chargingText(reading.status, Date.now());
     if (text) setStatus({ fill: reading.status.charging?.status === 'charging' ? 'green' : 'grey', shape: 'dot', text });
   };
@@ -91,8 +93,11 @@ function chargeExtension({ node, base, config, setStatus }: ExtensionContext): C
     /** An ICE or HEV cannot charge: say so before the API is asked (it would answer 406). */
     beforeSend: async (account, vehicleId) => {
       if (!account.can('read:status')) return; // Without the status, the API's 406 decides.
+      const asked = Date.now();
       const reading = await vehicleHubs.read(account, vehicleId, 'status', ENGINE_TYPE_MAX_AGE_SECONDS).catch(() => undefined);
       if (!reading) return;
+      // A reading fetched for this check is a data access of its own; a cached one was audited when it came.
+      if (reading.fetchedAt >= asked) sendAudit(base, undefined, { vehicleId, action: 'status.read', scope: 'read:status', outcome: 'ok', detail: 'engine type, to tell whether the vehicle can charge' });
       const type = normaliseEngineType(reading.status.engineType);
       if (!plugsIn(type, reading.status.battery)) {
         throw new CommandRefusedError('not-acceptable', `this vehicle cannot charge: its engine type is ${type ?? 'unknown'} and it reports no traction battery; charging needs an EV, BEV or PHEV`);

@@ -1,4 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { DEMO_OWNER, parseConsentPage, signIn, type ConsentForm } from '../../src/sim/owner/demo-browser';
+
+export { DEMO_OWNER, parseConsentPage, signIn, type ConsentForm };
 
 /**
  * The OAuth dance against a running simulator, over real HTTP, as a browser
@@ -11,7 +14,6 @@ export const DEMO_CLIENT = {
   redirectUri: 'http://127.0.0.1:1880/ford-connect/auth/callback',
 };
 export const FLEET_CLIENT = { clientId: 'fleet-client', clientSecret: 'fleet-secret' };
-export const DEMO_OWNER = { email: 'owner@example.com', password: 'demo' };
 
 /** A token endpoint answer: the Ford-shaped success fields or an OAuth error. */
 export interface TokenBody {
@@ -43,45 +45,9 @@ export interface HttpResult<T> {
   body: T;
 }
 
-/** Signs an owner in; the `name=value` session cookie to send back. */
-export async function signIn(simUrl: string, email = DEMO_OWNER.email, password = DEMO_OWNER.password): Promise<string> {
-  const res = await fetch(`${simUrl}/owner/login`, {
-    method: 'POST',
-    body: new URLSearchParams({ email, password, next: '/owner/apps' }),
-    redirect: 'manual',
-  });
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('ford_sim_session='));
-  if (res.status !== 303 || !cookie) throw new Error(`sign-in as ${email} failed: HTTP ${res.status}`);
-  return cookie.split(';')[0];
-}
-
 export function pkcePair(): { verifier: string; challenge: string } {
   const verifier = randomBytes(32).toString('base64url');
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
-}
-
-function unescapeHtml(text: string): string {
-  return text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-}
-
-/** What the consent page offers: its one-time id and the checkbox values, ticked or not. */
-export interface ConsentForm {
-  consentId: string;
-  scopes: { value: string; checked: boolean; sensitive: boolean }[];
-  vehicles: { value: string; checked: boolean }[];
-  html: string;
-}
-
-export function parseConsentPage(html: string): ConsentForm {
-  const consentId = /name="consent_id" value="([^"]*)"/.exec(html)?.[1];
-  if (!consentId) throw new Error('no consent_id on the page');
-  const boxes = (name: string) =>
-    [...html.matchAll(new RegExp(`<input type="checkbox" name="${name}" value="([^"]*)"( checked)?>([\\s\\S]*?)</label>`, 'g'))].map((m) => ({
-      value: unescapeHtml(m[1]),
-      checked: m[2] !== undefined,
-      sensitive: m[3].includes('class="sensitive"'),
-    }));
-  return { consentId: unescapeHtml(consentId), scopes: boxes('scope'), vehicles: boxes('vehicle').map(({ value, checked }) => ({ value, checked })), html };
 }
 
 export interface AuthorizeOptions {

@@ -1,5 +1,5 @@
 import { ApiError } from './errors';
-import { obj, upper } from './wire-values';
+import { bool, obj, upper } from './wire-values';
 
 /**
  * The documented charge-schedule object of `ford-charge` (its `msg.payload`
@@ -70,6 +70,8 @@ export function clockTime(value: unknown, minutes?: unknown): string | undefined
   let h: number;
   let m: number;
   if (typeof value === 'number') {
+    // Minutes that are there but unreadable make no time: a wrong time is worse than none.
+    if (minutes !== undefined && minutes !== null && typeof minutes !== 'number') return undefined;
     h = value;
     m = typeof minutes === 'number' ? minutes : 0;
   } else {
@@ -92,7 +94,11 @@ function preconditioning(value: unknown): Preconditioning | undefined {
   return v === 'OFF' || v === 'COOL' || v === 'MEDIUM' || v === 'WARM' ? (v.toLowerCase() as Preconditioning) : undefined;
 }
 
-/** The next time `day` `HH:MM` (UTC) comes round, from `now`; today counts if it is still ahead. */
+/**
+ * The next time `day` `HH:MM` comes round, from `now`; today counts if it is
+ * still ahead. Ford gives the vehicle's local time without a zone: it is read
+ * as UTC (the simulator's clock), so on a real car `at` is off by its offset.
+ */
 export function nextOccurrence(day: Weekday, time: string, now: number): string {
   const [h, m] = time.split(':').map(Number);
   const d = new Date(now);
@@ -136,7 +142,7 @@ export function departureOf(value: unknown, now: number): Departure | undefined 
   let best: Departure | undefined;
   for (const entry of entries) {
     const d = obj(entry);
-    if (!d || d.enabled === false) continue;
+    if (!d || bool(d.enabled) === false) continue;
     const day = weekdays(d.dayOfWeek ?? d.day)[0];
     const time = clockTime(d.hour ?? d.time ?? d.departureTime, d.minutes ?? d.minute);
     if (!day || !time) continue;
