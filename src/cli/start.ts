@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startSimulator } from '../sim/server';
+import { startDemoBroker, type DemoBroker } from './demo-broker';
+import { setUpDemo, waitForEditor } from './demo-setup';
 import { describe as describeSimulator } from './ford-sim';
 
 /**
@@ -21,12 +23,20 @@ function port(value: string): number {
   return n;
 }
 
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+  return n;
+}
+
 function buildCommand(): Command {
   return new Command('npm start')
     .description('Runs the Ford API simulator and a Node-RED with this kit loaded.')
     .addOption(new Option('--port <port>', 'Node-RED editor port').default(1880).env('FORD_NODE_RED_PORT').argParser(port))
     .addOption(new Option('--sim-port <port>', 'simulator port').default(8370).env('FORD_SIM_PORT').argParser(port))
     .addOption(new Option('--user-dir <dir>', 'Node-RED user directory').default(path.join(projectRoot, '.node-red')).env('FORD_NODE_RED_USER_DIR'))
+    .addOption(new Option('--mqtt-port <port>', 'port of the demo MQTT broker for the Home Assistant example (0 = none)').default(1883).env('FORD_MQTT_PORT').argParser(port))
+    .addOption(new Option('--seed <n>', 'simulator seed: the same vehicles on every start, so saved flows keep working').default(2026).env('FORD_SIM_SEED').argParser(integer))
     .option('--time-scale <x>', 'simulated seconds per real second', '1');
 }
 
@@ -66,17 +76,42 @@ module.exports = {
 async function main(): Promise<void> {
   const command = buildCommand();
   command.parse(process.argv);
-  const opts = command.opts<{ port: number; simPort: number; userDir: string; timeScale: string }>();
+  const opts = command.opts<{ port: number; simPort: number; userDir: string; timeScale: string; mqttPort: number; seed: number }>();
   const redirectUris = [`http://127.0.0.1:${opts.port}/ford-connect/auth/callback`, `http://localhost:${opts.port}/ford-connect/auth/callback`, 'https://localhost:3000'];
-  const sim = await startSimulator({ port: opts.simPort, timeScale: Number(opts.timeScale) || 1, demoClient: { id: 'demo-client', secret: 'demo-secret', redirectUris } });
+  const sim = await startSimulator({ port: opts.simPort, seed: opts.seed, timeScale: Number(opts.timeScale) || 1, demoClient: { id: 'demo-client', secret: 'demo-secret', redirectUris } });
   console.log(describeSimulator(sim));
+  const broker = opts.mqttPort > 0 ? await startDemoBroker(opts.mqttPort) : { skipped: 'turned off (--mqtt-port 0)' };
+  console.log('skipped' in broker ? `Demo MQTT broker: not started: ${broker.skipped}` : `Demo MQTT broker: mqtt://127.0.0.1:${broker.port} (for the Home Assistant example; use Mosquitto with Home Assistant)`);
 
   prepareUserDir(opts.userDir, opts.port);
   const child = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', opts.userDir, '--port', String(opts.port), '--settings', path.join(opts.userDir, 'settings.js')], {
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, FORD_SIM_URL: sim.url },
   });
-  console.log(`\nNode-RED editor: http://127.0.0.1:${opts.port}/  (user dir ${opts.userDir})\nPress Ctrl-C to stop both.\n`);
+
+  const editorUrl = `http://127.0.0.1:${opts.port}`;
+  const demoVehicle = sim.world.fleet.ownedBy('owner-1').find((v) => v.canCharge()) ?? sim.world.fleet.ownedBy('owner-1')[0];
+  waitForEditor(editorUrl)
+    .then(() =>
+      setUpDemo({
+        editorUrl,
+        examplesDir: path.join(projectRoot, 'examples', 'flows'),
+        vehicleId: demoVehicle.id,
+        editorPort: opts.port,
+        mqttPort: 'port' in broker ? broker.port : undefined,
+        clientId: sim.world.options.demoClient.id,
+        clientSecret: sim.world.options.demoClient.secret,
+      }),
+    )
+    .then(
+      (demo) => {
+        if (demo.freshFlows) console.log(`Example flows deployed: ${demo.deployed.join(', ') || 'none'}`);
+        for (const s of demo.skipped) console.log(`Example "${s.name}" not deployed: it needs ${s.missing.join(', ')} (install its package, then import it from Import > Examples)`);
+        if (demo.granted) console.log(`Demo account connected as ${'owner@example.com'} (vehicle "${demoVehicle.spec.nickName}"), scopes: ${demo.granted.join(' ')}`);
+        console.log(`\nNode-RED editor: ${editorUrl}/  (user dir ${opts.userDir})\nSimulator owner pages: ${sim.url}/owner/apps · ${sim.url}/owner/audit\nPress Ctrl-C to stop both.\n`);
+      },
+      (err: unknown) => console.error(`npm start: setting up the demo failed: ${(err as Error).message}; the editor is still at ${editorUrl}/`),
+    );
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -87,7 +122,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   child.on('exit', (code) => {
-    void sim.close().then(() => process.exit(stopping ? 0 : (code ?? 1)));
+    const closeBroker = 'close' in broker ? (broker as DemoBroker).close() : Promise.resolve();
+    void Promise.all([closeBroker, sim.close()]).then(() => process.exit(stopping ? 0 : (code ?? 1)));
   });
 }
 

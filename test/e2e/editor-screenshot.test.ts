@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -17,7 +18,8 @@ import { withSimulator } from '../helpers/sim';
  * writes the screenshots the README shows to docs/screenshots/.
  */
 
-const SHOTS = path.join(PROJECT_ROOT, 'docs', 'screenshots');
+// The README's copies change only when asked (UPDATE_SCREENSHOTS=1): ports and times differ on every run.
+const SHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(PROJECT_ROOT, 'docs', 'screenshots') : fs.mkdtempSync(path.join(os.tmpdir(), 'ford-screenshots-'));
 const VIEWPORT = { width: 1280, height: 800 };
 const DIALOG_VIEWPORT = { width: 1280, height: 1000 };
 const TICKED = ['read:status', 'command:lock'];
@@ -94,6 +96,7 @@ describe('editor screenshots (e2e, headless Chromium)', function () {
     await browser?.close().catch(() => undefined);
     await red?.stop();
     await sim?.close();
+    if (process.env.UPDATE_SCREENSHOTS !== '1') fs.rmSync(SHOTS, { recursive: true, force: true });
   });
 
   afterEach(async function () {
@@ -149,9 +152,14 @@ describe('editor screenshots (e2e, headless Chromium)', function () {
       expect(await box.getAttribute('value'), `row ${i}`).to.equal(entry.scope);
       expect(await box.isChecked(), `${entry.scope} ticked as the flow ticks it`).to.equal(TICKED.includes(entry.scope));
       expect(await row.locator('code').innerText()).to.equal(entry.scope);
-      const marked = (await row.locator('.red-ui-text-error').count()) > 0;
+      const marked = (await row.locator('.ford-sensitive').count()) > 0;
       expect(marked, `${entry.scope} marked sensitive`).to.equal(entry.sensitive);
-      if (marked) expect(await row.locator('.red-ui-text-error').innerText()).to.include('sensitive');
+      if (marked) {
+        const mark = row.locator('.ford-sensitive');
+        expect(await mark.innerText()).to.include('sensitive');
+        // In the editor's error colour, not the grey of the descriptions.
+        expect(await mark.evaluate((el) => getComputedStyle(el).color)).to.equal('rgb(173, 22, 37)');
+      }
     }
 
     const authorize = dialog.locator('#node-config-ford-authorize');

@@ -29,7 +29,7 @@ describe('npm start (e2e)', function () {
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ford-start-'));
     port = await freePort();
     simPort = await freePort();
-    child = spawn(process.execPath, [path.join(root, 'dist', 'cli', 'start.js'), '--port', String(port), '--sim-port', String(simPort), '--user-dir', userDir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [path.join(root, 'dist', 'cli', 'start.js'), '--port', String(port), '--sim-port', String(simPort), '--mqtt-port', String(await freePort()), '--user-dir', userDir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   });
@@ -56,6 +56,24 @@ describe('npm start (e2e)', function () {
     expect(nodes.flatMap((n) => n.types)).to.include.members(['ford-account', 'ford-status', 'ford-location']);
     expect(nodes.every((n) => n.enabled)).to.equal(true);
     expect(output).to.include(`Node-RED editor: http://127.0.0.1:${port}/`);
+  });
+
+  it('deploys the example flows with the demo account authorized, and they read the vehicle', async () => {
+    await waitFor(async () => (output.includes('Demo account connected') ? true : undefined), 'the demo account');
+    const flows = (await (await fetch(`http://127.0.0.1:${port}/flows`, { headers: { Accept: 'application/json' } })).json()) as { type: string; label?: string }[];
+    const tabs = flows.filter((n) => n.type === 'tab').map((n) => n.label);
+    expect(tabs.length).to.be.at.least(5);
+    for (const type of ['ford-account', 'ford-status', 'ford-location', 'ford-lock', 'ford-remote-start', 'ford-horn-lights', 'ford-charge']) expect(flows.map((n) => n.type), type).to.include(type);
+    const account = (await (await fetch(`http://127.0.0.1:${port}/ford-connect/accounts/ford-demo-account`)).json()) as { state: string; effectiveScopes: string[] };
+    expect(account.state).to.equal('authorized');
+    expect(account.effectiveScopes).to.include.members(['read:status', 'read:location', 'command:lock']);
+    // The status example polls at once: a status read and its audit record.
+    const audit = await waitFor(async () => {
+      const { records } = (await (await fetch(`http://127.0.0.1:${port}/ford-connect/accounts/ford-demo-account/audit`)).json()) as { records: { action: string; outcome: string; nodeType: string }[] };
+      return records.some((r) => r.action === 'status.read' && r.outcome === 'ok' && r.nodeType === 'ford-status') ? records : undefined;
+    }, 'a status read in the audit log');
+    expect(audit.length).to.be.greaterThan(0);
+    expect(output).to.not.match(/demo-secret.*Bearer|access_token=|setting up the demo failed/);
   });
 
   it('stops both on Ctrl-C', async () => {
