@@ -3,6 +3,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { startSimulator, type RunningSimulator } from '../sim/server';
 import { DEFAULT_REDIRECT_URIS, defaultOptions, type SimOptions } from '../sim/options';
 import { DEMO_OWNERS } from '../sim/world';
+import { FCON_POLICY, FCON_QUERY_BASE } from '../sim/oauth/fcon-categories';
+import { FCON_INIT_PATH } from '../sim/oauth/fcon-consent-page';
+import { FCON_TOKEN_PATH } from '../sim/oauth/fcon-token';
 
 function number(min: number, max = Number.POSITIVE_INFINITY) {
   return (value: string): number => {
@@ -29,7 +32,7 @@ function collect(value: string, previous: string[] = []): string[] {
 export function buildCommand(): Command {
   const d = defaultOptions();
   return new Command('ford-sim')
-    .description("A local, faithful stand-in for Ford's vehicle API (FordConnect) and its OAuth 2.0 server, with owner pages for consent, connected apps, audit and alerts.")
+    .description("A local, faithful stand-in for Ford's vehicle APIs (FordConnect v1 and FordConnect Query) and their OAuth 2.0 server, with owner pages for consent, connected apps, audit and alerts.")
     .addOption(new Option('-p, --port <port>', 'port to listen on (0 picks a free one)').default(d.port).env('FORD_SIM_PORT').argParser(number(0, 65535)))
     .addOption(new Option('--host <address>', 'address to listen on; keep loopback unless other machines must reach it').default(d.host).env('FORD_SIM_HOST'))
     .option('--seed <n>', 'seed for vehicle ids, fault draws and command outcomes', number(0), d.seed)
@@ -44,6 +47,8 @@ export function buildCommand(): Command {
     .option('--error-rate <p>', 'fault: share of API requests answered 503 (0..1)', number(0, 1), 0)
     .option('--throttle-rate <p>', 'fault: share of API requests answered 429 (0..1)', number(0, 1), 0)
     .option('--retry-after <seconds>', 'Retry-After sent with 429 answers', number(0), 30)
+    .option('--html-401-rate <p>', 'fault, FordConnect Query only: share of requests answered 401 with an HTML page (0..1)', number(0, 1), 0)
+    .option('--throttle-no-retry-after-rate <p>', 'fault, FordConnect Query only: share of requests answered 429 without Retry-After (0..1)', number(0, 1), 0)
     .option('--step-up-max-age <seconds>', "unlock and remote start need the owner's sign-in behind the token to be at most this old, else 401 insufficient_user_authentication (RFC 9470); 0 = off", wholeNumber(0), 0)
     .option('--offline <vehicleId>', 'fault: a vehicle whose modem does not answer (repeatable)', collect, [])
     .option('--client-id <id>', 'demo app client id', d.demoClient.id)
@@ -76,6 +81,8 @@ export function optionsFrom(opts: Record<string, unknown>): Partial<SimOptions> 
       retryAfterSeconds: opts.retryAfter as number,
       offlineVehicles: opts.offline as string[],
       stepUpMaxAgeSeconds: opts.stepUpMaxAge as number,
+      html401Rate: opts.html401Rate as number,
+      rateLimitNoRetryAfterRate: opts.throttleNoRetryAfterRate as number,
     },
     demoClient: {
       id: opts.clientId as string,
@@ -99,6 +106,9 @@ export function describe(sim: RunningSimulator): string {
     `  Authorize        ${url}/oauth2/v2.0/authorize`,
     `  Token            ${url}/oauth2/v2.0/token`,
     `  FordConnect API  ${url}/api/fordconnect/v3/vehicles  (commands under /api/fordconnect/v1/vehicles/…)`,
+    `  Query API        ${url}${FCON_QUERY_BASE}/v1/telemetry  (FordConnect Query; also /v1/garage, /v1/electric/charge-schedules, /v1/electric/departure-times, /v1/vehicle-health/alerts)`,
+    `  Query authorize  ${url}${FCON_INIT_PATH}  (one vehicle per authorization)`,
+    `  Query token      ${url}${FCON_TOKEN_PATH}?p=${FCON_POLICY}`,
     `  Test control     ${url}/sim/state`,
     '',
     `  Demo app         client id ${o.demoClient.id}   client secret ${o.demoClient.secret}`,

@@ -7,6 +7,7 @@ import { resolveOptions, type SimOptions } from './options';
 import { loginRouter } from './owner/login';
 import { oauthRouter } from './oauth/routes';
 import { fordConnectV1Router } from './surfaces/fordconnect-v1';
+import { FCON_QUERY_BASE, fconQueryRouter } from './surfaces/fcon-query';
 import { ownerRouter } from './owner/routes';
 import { controlRouter } from './control/routes';
 
@@ -45,6 +46,7 @@ export function createApp(world: World): express.Express {
   app.use(loginRouter(world));
   app.use(oauthRouter(world));
   app.use(fordConnectV1Router(world));
+  app.use(fconQueryRouter(world));
   app.use(ownerRouter(world));
   app.use(controlRouter(world));
 
@@ -60,6 +62,8 @@ export function createApp(world: World): express.Express {
     // OAuth endpoints answer in OAuth's error shape, the vehicle API in Ford's.
     if (req.path.includes('/oauth2/')) res.status(status).json({ error: status === 500 ? 'server_error' : 'invalid_request', error_description: message });
     else if (req.path.startsWith('/sim/')) res.status(status).json({ error: message });
+    // FordConnect Query's errorCode is a number (Ford's collection and OpenAPI examples).
+    else if (req.path.startsWith(`${FCON_QUERY_BASE}/`)) res.status(status).json({ errorCode: status, errorMessage: message });
     else res.status(status).json({ errorCode: String(status), errorMessage: message });
   };
   app.use(onError);

@@ -19,14 +19,21 @@ export interface FaultSettings {
    * A whole number, as it goes out verbatim as the challenge's max_age.
    */
   stepUpMaxAgeSeconds: number;
+  /**
+   * FordConnect Query only: share of requests (with a valid token) answered
+   * 401 with an HTML page and no WWW-Authenticate, as Ford's gateway sometimes does.
+   */
+  html401Rate: number;
+  /** FordConnect Query only: share of requests answered 429 `{ errorCode, errorMessage }` without a Retry-After. */
+  rateLimitNoRetryAfterRate: number;
 }
 
 export function defaultFaults(): FaultSettings {
-  return { latencyMs: 0, errorRate: 0, rateLimitRate: 0, retryAfterSeconds: 30, offlineVehicles: [], stepUpMaxAgeSeconds: 0 };
+  return { latencyMs: 0, errorRate: 0, rateLimitRate: 0, retryAfterSeconds: 30, offlineVehicles: [], stepUpMaxAgeSeconds: 0, html401Rate: 0, rateLimitNoRetryAfterRate: 0 };
 }
 
-const NUMERIC: (keyof FaultSettings)[] = ['latencyMs', 'errorRate', 'rateLimitRate', 'retryAfterSeconds', 'stepUpMaxAgeSeconds'];
-const RATES = new Set<keyof FaultSettings>(['errorRate', 'rateLimitRate']);
+const NUMERIC: (keyof FaultSettings)[] = ['latencyMs', 'errorRate', 'rateLimitRate', 'retryAfterSeconds', 'stepUpMaxAgeSeconds', 'html401Rate', 'rateLimitNoRetryAfterRate'];
+const RATES = new Set<keyof FaultSettings>(['errorRate', 'rateLimitRate', 'html401Rate', 'rateLimitNoRetryAfterRate']);
 /** RFC 9470's max_age is a whole number of seconds. */
 const WHOLE = new Set<keyof FaultSettings>(['stepUpMaxAgeSeconds']);
 

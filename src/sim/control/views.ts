@@ -20,6 +20,9 @@ export interface GrantView {
   ipAllowList: string[];
   /** Unexpired, unrevoked access tokens under this grant: a count, never the strings. */
   liveAccessTokens: number;
+  /** FordConnect Query authorizations only: the API and the data categories the owner ticked. */
+  api?: 'fcon-query';
+  categories?: string[];
 }
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
@@ -43,6 +46,7 @@ export function grantView(world: World, grant: Grant): GrantView {
     revokedReason: grant.revokedReason ?? null,
     ipAllowList: [...grant.ipAllowList],
     liveAccessTokens: grant.revokedAt === undefined ? live : 0,
+    ...(grant.api ? { api: grant.api, categories: [...(grant.categories ?? [])] } : {}),
   };
 }
 

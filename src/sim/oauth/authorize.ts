@@ -7,13 +7,13 @@ import { checkAuthorizeRequest, errorRedirect } from './authorize-request';
 import { authorizeErrorPage, consentPage, type ConsentView } from './consent-page';
 import type { ConsentRequests, PendingConsent } from './consent-requests';
 import { recordGrant } from './grant-events';
-import type { SimUser } from './model';
+import { issueCode } from './issue-code';
 import { methodNotAllowed } from './oauth-errors';
 
 export const AUTHORIZE_PATH = '/oauth2/v2.0/authorize';
 
 /** Consent pages are personal and must not be framed (clickjacking the Allow button). */
-function pageHeaders(res: Response): void {
+export function pageHeaders(res: Response): void {
   res.set('Cache-Control', 'no-store');
   res.set('X-Frame-Options', 'DENY');
   res.set('Content-Security-Policy', "frame-ancestors 'none'");
@@ -115,40 +115,21 @@ export function authorizeRouter(world: World, server: OAuth2Server, consents: Co
     // auth_time is the sign-in of the session that answered, not this click (RFC 9470).
     const grant = store.createGrant(ownerId, client.id, scopes, vehicleIds, 'authorization_code', world.sessions.authTime(req));
 
-    const user: SimUser = { kind: 'consent', id: ownerId, grantId: grant.id };
-    const request = new OAuth2Server.Request({
-      method: 'GET',
-      headers: {},
-      body: {},
-      query: {
-        client_id: client.id,
-        redirect_uri: consent.redirectUri,
-        response_type: 'code',
-        state: consent.state,
-        scope: scopes.join(' '),
-        code_challenge: consent.codeChallenge,
-        code_challenge_method: consent.codeChallengeMethod,
-      },
+    const issued = await issueCode(world, server, {
+      grant,
+      client,
+      redirectUri: consent.redirectUri,
+      state: consent.state,
+      scopes,
+      codeChallenge: consent.codeChallenge,
+      codeChallengeMethod: consent.codeChallengeMethod,
     });
-    const response = new OAuth2Server.Response();
-    try {
-      await server.authorize(request, response, {
-        authenticateHandler: { handle: () => user },
-        authorizationCodeLifetime: store.lifetimes.authorizationCodeSeconds,
-        allowEmptyState: false,
-      });
-    } catch (err) {
-      // The authorization did not complete: the grant never existed for the owner (and any code saved for it is void).
-      store.revokeGrant(grant.id, 'the authorization did not complete');
-      store.grants.delete(grant.id);
-      // The library redirects its errors to the (already verified) redirect URI.
-      const location = response.get('location') as string | undefined;
-      if (location) return res.redirect(303, location);
-      console.error('ford-sim: authorize failed', err);
+    if (!issued.ok) {
+      if (issued.location) return res.redirect(303, issued.location);
       return sendPage(res, 500, 'Something went wrong', 'The simulator could not finish the authorization.');
     }
     recordGrant(world, { grant, created: true, addedScopes: [...scopes] }, 'consent', req.ip);
-    res.redirect(303, String(response.get('location')));
+    res.redirect(303, issued.location);
   });
 
   router.all(AUTHORIZE_PATH, methodNotAllowed('GET, POST'));
@@ -159,7 +140,7 @@ export function authorizeRouter(world: World, server: OAuth2Server, consents: Co
  * SameSite=Lax still lets another port on the same host post this form;
  * browsers send Origin on every POST, so it must be ours when present.
  */
-function sameOrigin(req: Request): boolean {
+export function sameOrigin(req: Request): boolean {
   const origin = req.get('origin');
   if (origin === undefined) return true;
   try {

@@ -4,6 +4,9 @@ import { AUTHORIZE_PATH } from './authorize';
 import { INTROSPECT_PATH } from './introspection';
 import { REVOKE_PATH } from './revocation';
 import { TOKEN_PATH } from './token-endpoint';
+import { FCON_INIT_PATH } from './fcon-consent-page';
+import { FCON_TOKEN_PATH } from './fcon-token';
+import { FCON_POLICY, FCON_QUERY_BASE } from './fcon-categories';
 
 export const METADATA_PATH = '/.well-known/oauth-authorization-server';
 
@@ -28,6 +31,10 @@ export function metadataRouter(): Router {
       token_endpoint_auth_methods_supported: authMethods,
       revocation_endpoint_auth_methods_supported: authMethods,
       introspection_endpoint_auth_methods_supported: authMethods,
+      // Not RFC 8414 names: FordConnect Query's own steps, at the paths Ford uses (ford-api.md).
+      fcon_query_authorization_endpoint: `${issuer}${FCON_INIT_PATH}`,
+      fcon_query_token_endpoint: `${issuer}${FCON_TOKEN_PATH}?p=${FCON_POLICY}`,
+      fcon_query_api: `${issuer}${FCON_QUERY_BASE}`,
     });
   });
   return router;

@@ -5,7 +5,7 @@ import type { World } from '../world';
 import { authenticClient } from './client-auth';
 import { recordGrant } from './grant-events';
 import { readRequestedScopes } from './requested-scopes';
-import { opaqueToken, type AuthorizationCodeRecord, type Grant, type SimClient } from './store';
+import { opaqueToken, type AuthorizationCodeRecord, type BearerMinter, type Grant, type SimClient } from './store';
 import type { TokenFamilies } from './token-families';
 
 /**
@@ -29,6 +29,14 @@ export type SimUser =
 export interface TokenRequestContext {
   /** The client the library authenticated; set before any code or refresh token is looked up. */
   clientId?: string;
+  /**
+   * The API whose token endpoint was called: FordConnect Query's B2C policy
+   * (`fcon-query`) or the catalogue server (undefined). A code or refresh
+   * token of the other one is unknown here, as it would be at Ford.
+   */
+  api?: Grant['api'];
+  /** Builds the access token's string (FordConnect Query's id_token-only answer); default: random. */
+  mintBearer?: BearerMinter;
 }
 
 const tokenRequests = new AsyncLocalStorage<TokenRequestContext>();
@@ -45,6 +53,11 @@ export function withTokenRequest<T>(context: TokenRequestContext, run: () => Pro
 /** The client authenticated for the token request under way; undefined outside one (nothing matches then). */
 function requestingClient(): string | undefined {
   return tokenRequests.getStore()?.clientId;
+}
+
+/** Whether a grant belongs to the API whose token endpoint is being called. */
+function requestingApi(grant: Grant | undefined): boolean {
+  return grant !== undefined && grant.api === tokenRequests.getStore()?.api;
 }
 
 export function libraryDate(clock: SimClock, simExpiresAt: number): Date {
@@ -127,7 +140,7 @@ export function createModel(world: World, families: TokenFamilies): Model {
     async getAuthorizationCode(authorizationCode: string) {
       const record = codeRecord(authorizationCode);
       // Another client's code is no code at all: a plain invalid_grant, and no replay handling on its owner's tokens.
-      if (!record || record.clientId !== requestingClient()) return false;
+      if (!record || record.clientId !== requestingClient() || !requestingApi(store.grants.get(record.grantId))) return false;
       if (record.used) {
         // RFC 6749 4.1.2: a code used twice has leaked; what was issued from it goes too.
         const revoked = families.revokeCode(record.code);
@@ -168,6 +181,8 @@ export function createModel(world: World, families: TokenFamilies): Model {
       // Another client's token is unknown here: checked before reuse detection, which would end its owner's grant.
       if (!record || record.clientId !== requestingClient()) return false;
       const grant = store.grants.get(record.grantId);
+      // Another API's token is unknown here too, and must not end that API's grant either.
+      if (!requestingApi(grant)) return false;
       if (record.rotatedAt !== undefined) {
         // RFC 9700 4.14.2: a rotated token coming back means two parties hold it; end the grant.
         if (grant && grant.revokedAt === undefined) {
@@ -251,7 +266,7 @@ export function createModel(world: World, families: TokenFamilies): Model {
       // Never more than the grant allows today.
       const scopes = (token.scope ?? []).filter((s) => live.scopes.includes(s));
       if (scopes.length === 0) throw new OAuth2Server.InvalidScopeError('Invalid scope: the owner no longer grants any of these scopes');
-      const access = store.issueAccessToken(live, scopes, undefined, authTime);
+      const access = store.issueAccessToken(live, scopes, undefined, authTime, tokenRequests.getStore()?.mintBearer);
       const refresh = token.refreshToken !== undefined ? store.issueRefreshToken(live, scopes, access.authTime) : undefined;
       if (family !== undefined) families.add(family, access.token, ...(refresh ? [refresh.token] : []));
       // Extended attributes become the Ford-shaped response fields; expires_in is ours, not the

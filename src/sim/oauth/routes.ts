@@ -3,6 +3,8 @@ import OAuth2Server from '@node-oauth/oauth2-server';
 import type { World } from '../world';
 import { authorizeRouter } from './authorize';
 import { ConsentRequests } from './consent-requests';
+import { fconAuthorizeRouter } from './fcon-authorize';
+import { fconTokenRouter } from './fcon-token';
 import { introspectionRouter } from './introspection';
 import { metadataRouter } from './metadata';
 import { createModel, libraryClient } from './model';
@@ -12,7 +14,8 @@ import { tokenRouter } from './token-endpoint';
 
 /**
  * The authorization server: metadata, authorize + consent, token (also at
- * Ford's tenant path), revocation and introspection. The flows themselves
+ * Ford's tenant path), FordConnect Query's auth/init and B2C token endpoint,
+ * revocation and introspection. The flows themselves
  * (codes, PKCE, refresh, client credentials) run in @node-oauth/oauth2-server.
  */
 export function oauthRouter(world: World): Router {
@@ -32,6 +35,10 @@ export function oauthRouter(world: World): Router {
   const router = Router();
   router.use(metadataRouter());
   router.use(authorizeRouter(world, authorizeServer, new ConsentRequests()));
+  // FordConnect Query's own authorize and token steps over the same store and model;
+  // its B2C token path must come before the catalogue's generic /:tenant/… one.
+  router.use(fconAuthorizeRouter(world, authorizeServer, new ConsentRequests()));
+  router.use(fconTokenRouter(world, tokenServer));
   router.use(tokenRouter(world, tokenServer));
   router.use(revocationRouter(world));
   router.use(introspectionRouter(world));

@@ -43,6 +43,14 @@ export interface Grant {
   scopes: string[];
   /** Vehicles this grant reaches; FordConnect Query grants cover exactly one. */
   vehicleIds: string[];
+  /**
+   * Set on FordConnect Query authorizations (/fcon-public/v1/auth/init) only:
+   * their tokens work on that API alone, and the data categories the owner
+   * ticked decide which metrics and endpoints answer. Absent: the catalogue
+   * OAuth server's grants (FordConnect v1 and the fleet gateway).
+   */
+  api?: 'fcon-query';
+  categories?: string[];
   createdAt: number;
   /**
    * Consents only: when the owner last authenticated (signed in) for this
@@ -109,6 +117,12 @@ export interface TokenLifetimes {
 export type TokenCheck =
   | { ok: true; record: AccessTokenRecord; grant: Grant }
   | { ok: false; reason: 'missing' | 'unknown' | 'expired' | 'revoked' };
+
+/**
+ * Builds the bearer string of an access token instead of a random one (the
+ * FordConnect Query id_token, a JWT). It must be unique: include a random id.
+ */
+export type BearerMinter = (claims: { grant: Grant; issuedAt: number; expiresAt: number; authTime: number }) => string;
 
 export function opaqueToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
@@ -214,19 +228,23 @@ export class OAuthStore {
    * just now, and a step-up max age shorter than the token's life then makes
    * it fetch a fresh token rather than exempting fleet apps from the rule.
    */
-  issueAccessToken(grant: Grant, scopes: string[], lifetimeSeconds = this.lifetimes.accessTokenSeconds, authTime?: number): AccessTokenRecord {
+  issueAccessToken(grant: Grant, scopes: string[], lifetimeSeconds = this.lifetimes.accessTokenSeconds, authTime?: number, mint?: BearerMinter): AccessTokenRecord {
     const now = this.clock.now();
+    const expiresAt = now + lifetimeSeconds * 1000;
+    const effectiveAuthTime = authTime ?? grant.authTime ?? now;
     const record: AccessTokenRecord = {
-      token: opaqueToken(),
+      token: mint ? mint({ grant, issuedAt: now, expiresAt, authTime: effectiveAuthTime }) : opaqueToken(),
       grantId: grant.id,
       clientId: grant.clientId,
       ownerId: grant.ownerId,
       scopes: [...scopes],
       issuedAt: now,
-      expiresAt: now + lifetimeSeconds * 1000,
-      authTime: authTime ?? grant.authTime ?? now,
+      expiresAt,
+      authTime: effectiveAuthTime,
       revoked: false,
     };
+    // A minted string must be as unique as a random one: a clash would hand one app's record to another.
+    if (this.accessTokens.has(record.token)) throw new Error('minted access token is not unique');
     this.accessTokens.set(record.token, record);
     return record;
   }

@@ -1,17 +1,34 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import OAuth2Server from '@node-oauth/oauth2-server';
 import type { World } from '../world';
 import { authenticClient, CLIENT_CHALLENGE, clientCredentials } from './client-auth';
 import { withTokenRequest, type TokenRequestContext } from './model';
 import { formBody, fromLibraryError, methodNotAllowed, sendOAuthError } from './oauth-errors';
 import { readRequestedScopes } from './requested-scopes';
-import type { RefreshTokenRecord } from './store';
+import type { BearerMinter, Grant, RefreshTokenRecord } from './store';
 
 export const TOKEN_PATH = '/oauth2/v2.0/token';
 /** Ford's Azure B2C spelling: the tenant in the path and a `?p=` policy (accepted, ignored). */
 export const TENANT_TOKEN_PATH = '/:tenant/oauth2/v2.0/token';
 
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'];
+
+/** What differs between the token endpoints sharing this pipeline: the catalogue server's and FordConnect Query's B2C one. */
+export interface TokenEndpointProfile {
+  /** Grant types served; any other is unsupported_grant_type. */
+  grantTypes: readonly string[];
+  /** Request counts go under `<prefix>.<grant type>` (or `.other`). */
+  countPrefix: string;
+  /** Whose codes and refresh tokens it redeems (TokenRequestContext.api). */
+  api?: Grant['api'];
+  /**
+   * Per request, before the scope is normalised: how to mint the access
+   * token's string and how to reshape the success body.
+   */
+  prepare?(req: Request, body: Record<string, string>): { mintBearer?: BearerMinter; shape?(body: Record<string, unknown>): Record<string, unknown> };
+}
+
+const CATALOGUE_PROFILE: TokenEndpointProfile = { grantTypes: GRANT_TYPES, countPrefix: 'oauth.token' };
 
 /**
  * Ford-style clients send `scope=access` or `<client id> openid offline_access`
@@ -27,8 +44,8 @@ function normaliseRefreshScope(body: Record<string, string>, clientId: string | 
   else body.scope = reading.scopes.join(' ');
 }
 
-export function tokenRouter(world: World, server: OAuth2Server): Router {
-  const router = Router();
+/** The token pipeline (client authentication, codes, PKCE, rotation, reuse detection, audit) for one endpoint profile. */
+export function tokenHandler(world: World, server: OAuth2Server, profile: TokenEndpointProfile = CATALOGUE_PROFILE): RequestHandler {
   const { store } = world;
 
   const audit = (token: RefreshTokenRecord, outcome: 'ok' | 'failed', detail: string, req: Request): void => {
@@ -47,7 +64,7 @@ export function tokenRouter(world: World, server: OAuth2Server): Router {
     const credentials = clientCredentials(req);
     const client = credentials && authenticClient(store, credentials.clientId, credentials.secret);
     if (!client || body.grant_type === undefined) return undefined;
-    if (!GRANT_TYPES.includes(body.grant_type)) return { error: 'unsupported_grant_type', description: 'Unsupported grant type: `grant_type` is invalid' };
+    if (!profile.grantTypes.includes(body.grant_type)) return { error: 'unsupported_grant_type', description: 'Unsupported grant type: `grant_type` is invalid' };
     if (body.grant_type !== 'refresh_token' || body.scope === undefined) return undefined;
     const token = store.refreshTokens.get(body.refresh_token ?? '');
     if (!token || token.clientId !== client.id || token.revoked || token.rotatedAt !== undefined) return undefined;
@@ -57,10 +74,11 @@ export function tokenRouter(world: World, server: OAuth2Server): Router {
 
   const handle = async (req: Request, res: Response): Promise<void> => {
     const rawType = (req.body as Record<string, unknown> | undefined)?.grant_type;
-    world.counts.increment(`oauth.token.${typeof rawType === 'string' && GRANT_TYPES.includes(rawType) ? rawType : 'other'}`);
+    world.counts.increment(`${profile.countPrefix}.${typeof rawType === 'string' && profile.grantTypes.includes(rawType) ? rawType : 'other'}`);
     const body = formBody(req, res);
     if (!body) return;
     const grantType = body.grant_type;
+    const prepared = profile.prepare?.(req, body) ?? {};
     if (grantType === 'refresh_token') normaliseRefreshScope(body, clientCredentials(req)?.clientId ?? body.client_id);
     // Looked up before the call: after it, a rotated or revoked record still names owner and app for the audit.
     const presented = grantType === 'refresh_token' && body.refresh_token ? store.refreshTokens.get(body.refresh_token) : undefined;
@@ -77,7 +95,7 @@ export function tokenRouter(world: World, server: OAuth2Server): Router {
       body,
     });
     const response = new OAuth2Server.Response();
-    const context: TokenRequestContext = {};
+    const context: TokenRequestContext = { api: profile.api, mintBearer: prepared.mintBearer };
     // Only the app a refresh token belongs to writes to its owner's audit log; another app presenting it learns nothing either.
     const ownToken = (): RefreshTokenRecord | undefined => (presented && presented.clientId === context.clientId ? presented : undefined);
     try {
@@ -94,7 +112,8 @@ export function tokenRouter(world: World, server: OAuth2Server): Router {
       if (refreshed) audit(refreshed, 'ok', 'Access token refreshed; the refresh token was rotated', req);
       res.set('Cache-Control', 'no-store');
       res.set('Pragma', 'no-cache');
-      res.status(200).json(response.body);
+      const answer = response.body as Record<string, unknown>;
+      res.status(200).json(prepared.shape ? prepared.shape(answer) : answer);
     } catch (err) {
       const failure = fromLibraryError(err);
       const refused = ownToken();
@@ -104,6 +123,12 @@ export function tokenRouter(world: World, server: OAuth2Server): Router {
     }
   };
 
+  return handle;
+}
+
+export function tokenRouter(world: World, server: OAuth2Server): Router {
+  const router = Router();
+  const handle = tokenHandler(world, server);
   for (const path of [TOKEN_PATH, TENANT_TOKEN_PATH]) {
     router.post(path, handle);
     router.all(path, methodNotAllowed('POST'));

@@ -1,6 +1,7 @@
 import { html, page, type SafeHtml } from '../html';
 import type { Grant } from '../oauth/store';
 import { scopeInfo, isSensitiveScope } from '../oauth/scopes';
+import { categoryInfo } from '../oauth/fcon-categories';
 import type { World } from '../world';
 import { appName, maskId, timeCell, vehicleLabel } from './format';
 
@@ -31,6 +32,15 @@ function scopeList(scopes: string[]): SafeHtml {
   })}</ul>`;
 }
 
+/** A FordConnect Query authorization's data categories, as the owner ticked them. */
+function categoryList(categories: string[]): SafeHtml {
+  return html`<ul>${categories.map((name) => {
+    const info = categoryInfo(name);
+    const mark = info?.sensitive ? html` <span class="sensitive" title="Sensitive: this data matters for your safety or privacy">⚠ sensitive</span>` : '';
+    return html`<li><strong>${info?.label ?? name}</strong> <code>${name}</code>${mark}<br><span class="muted">${info?.grants ?? ''}</span></li>`;
+  })}</ul>`;
+}
+
 function vehicleList(world: World, vehicleIds: string[]): SafeHtml {
   if (vehicleIds.length === 0) return html`<span class="muted">no vehicle</span>`;
   return html`${vehicleIds.map((id, i) => html`${i > 0 ? ', ' : ''}${vehicleLabel(world, id)}`)}`;
@@ -46,6 +56,7 @@ function liveGrantCard(world: World, grant: Grant, now: number, error?: AllowLis
       <tr><th>Connected</th><td>${timeCell(grant.createdAt, now)}</td></tr>
       <tr><th>Last access</th><td>${timeCell(grant.lastAccessAt, now)}</td></tr>
       <tr><th>Vehicles</th><td>${vehicleList(world, grant.vehicleIds)}</td></tr>
+      ${grant.api === 'fcon-query' ? html`<tr><th>Data</th><td>${categoryList(grant.categories ?? [])}<span class="muted">FordConnect Query: read-only, this one vehicle</span></td></tr>` : ''}
       <tr><th>Can</th><td>${scopeList(grant.scopes)}</td></tr>
       <tr><th>IP allow-list</th><td>
         <p>${grant.ipAllowList.length === 0 ? html`<span class="muted">Any address</span>` : grant.ipAllowList.map((e, i) => html`${i > 0 ? ', ' : ''}<code>${e}</code>`)}</p>

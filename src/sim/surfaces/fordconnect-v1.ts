@@ -211,7 +211,8 @@ type Method = 'get' | 'post';
 
 export function fordConnectV1Router(world: World): Router {
   auditCommandOutcomes(world);
-  const guard = createGuard(world, REFUSALS);
+  // FordConnect Query authorizations are for that API only, as Ford's are.
+  const guard = createGuard(world, REFUSALS, { acceptsGrant: (grant) => grant.api === undefined });
   const vehicles = Router();
   const images = new Map<string, Buffer>();
 

@@ -7,11 +7,13 @@ import type { World } from '../world';
 
 /**
  * The request pipeline every vehicle API surface shares, in the order a real
- * gateway and API apply it: count, latency, subscription key, bearer token,
- * the owner's IP allow-list, injected faults, rate limits, the vehicle, the
- * scope, then step-up for sensitive commands (RFC 9470): a token that could
- * never do the call is told so first, and only a rightful one is asked for a
- * fresh sign-in. Each surface supplies only its wire shapes (`Refusals`).
+ * gateway and API apply it: count, latency, subscription key, bearer token
+ * (another API's token counts as unknown), the owner's IP allow-list,
+ * injected faults (the shared ones, then the surface's own), rate limits,
+ * the vehicle, the scope, then step-up for sensitive commands (RFC 9470): a
+ * token that could never do the call is told so first, and only a rightful
+ * one is asked for a fresh sign-in. Each surface supplies only its wire
+ * shapes (`Refusals`) and its extras (`GuardOptions`).
  */
 
 export type AuditOutcome = SimAuditEntry['outcome'];
@@ -63,6 +65,29 @@ export interface Refusals {
 
 export type GuardedHandler = (req: Request, res: Response, caller: Caller) => void | Promise<void>;
 
+/** A fault one surface adds to the shared ones (drawn after them, from the same seeded stream). */
+export interface SurfaceFault {
+  /** Probability per request, read live so /sim/faults can switch it. */
+  rate(world: World): number;
+  status: number;
+  /** Headers and body; the guard has set only the status. */
+  write(res: Response): void;
+  outcome: AuditOutcome;
+  detail: string;
+}
+
+/** What one surface adds to the pipeline besides its wire shapes. */
+export interface GuardOptions {
+  /** Request-count key for every request of the surface; default `api.total` (FordConnect v1). */
+  totalCount?: string;
+  /** Tokens of other APIs are unknown here (FordConnect Query and v1 are different Ford APIs). */
+  acceptsGrant?(grant: Grant): boolean;
+  faults?: readonly SurfaceFault[];
+}
+
+/** A token of another Ford API: as good as unknown here. */
+export const OTHER_API_DESCRIPTION = 'The access token was not issued for this API';
+
 const TOKEN_DESCRIPTIONS: Record<Exclude<TokenCheck, { ok: true }>['reason'], string> = {
   missing: 'No access token: send Authorization: Bearer <access token>',
   unknown: 'The access token is not recognised',
@@ -89,9 +114,9 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** `guard(op, handler)`: a route handler that runs the whole pipeline before `handler`. */
-export function createGuard(world: World, refusals: Refusals): (op: Operation, handler: GuardedHandler) => RequestHandler {
+export function createGuard(world: World, refusals: Refusals, options: GuardOptions = {}): (op: Operation, handler: GuardedHandler) => RequestHandler {
   return (op, handler) => async (req, res) => {
-    world.counts.increment('api.total');
+    world.counts.increment(options.totalCount ?? 'api.total');
     world.counts.increment(op.count);
 
     const latency = world.faults.latencyMs;
@@ -122,6 +147,13 @@ export function createGuard(world: World, refusals: Refusals): (op: Operation, h
     }
 
     const { record, grant } = check;
+    if (options.acceptsGrant && !options.acceptsGrant(grant)) {
+      res.status(401).set('WWW-Authenticate', `Bearer error="invalid_token", error_description="${OTHER_API_DESCRIPTION}"`);
+      refusals.invalidToken(res, OTHER_API_DESCRIPTION);
+      // The owner's own app knocking at the wrong API is the owner's business, as a revoked token is.
+      world.audit.record({ ownerId: record.ownerId, clientId: record.clientId, action: op.action, outcome: 'denied', detail: `${op.label}: refused, the token was issued for another Ford API`, ...(req.ip !== undefined ? { ip: req.ip } : {}), httpStatus: 401 });
+      return;
+    }
     const ip = req.ip;
     // Only a vehicle this grant reaches may be named in the owner's log or spend a vehicle's rate budget.
     const rawId = op.vehicle === 'path' ? String(req.params.vehicleId ?? '') : op.vehicle === 'grant' ? (grant.vehicleIds[0] ?? '') : '';
@@ -163,6 +195,14 @@ export function createGuard(world: World, refusals: Refusals): (op: Operation, h
       res.status(429).set('Retry-After', String(seconds));
       refusals.rateLimited(res, seconds, `Too many requests: retry after ${seconds} s`);
       audit('rate-limited', `rate limited (injected fault), retry after ${seconds} s`, 429);
+      return;
+    }
+
+    for (const fault of options.faults ?? []) {
+      if (!world.random.chance(fault.rate(world))) continue;
+      res.status(fault.status);
+      fault.write(res);
+      audit(fault.outcome, fault.detail, fault.status);
       return;
     }
 

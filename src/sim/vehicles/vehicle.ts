@@ -123,6 +123,8 @@ export interface VehicleView {
   charging: boolean;
   chargingStatus: ChargingStatus;
   chargePowerKw: number;
+  /** The connected charger's kind (meaningful while plugged). */
+  chargerType: 'AC' | 'DC';
   chargeTargetPercent: number;
   chargeStartedAt: number | null;
   /** Estimated end while charging, actual end after. */
@@ -254,6 +256,7 @@ export function viewOf(spec: VehicleSpec, s: VehicleState): VehicleView {
     charging,
     chargingStatus: chargingStatusOf(spec, s),
     chargePowerKw: charging ? chargePowerKw(spec, s) : 0,
+    chargerType: s.chargerType,
     chargeTargetPercent: s.chargeTargetPercent,
     chargeStartedAt: s.chargeStartedAt,
     chargeEndAt: charging && s.batteryPercent !== null ? s.time + (s.chargeTargetPercent - s.batteryPercent) / rate : s.chargeEndedAt,
