@@ -51,8 +51,9 @@ export async function setUpDemo(options: DemoSetupOptions): Promise<DemoSetupRes
   const result: DemoSetupResult = { deployed: [], skipped: [], freshFlows: flows.length === 0 };
   let account = flows.find((n) => n.id === DEMO_ACCOUNT_ID);
   if (flows.length === 0) {
-    const sets = await json<{ types: string[]; enabled: boolean }[]>(await fetch(`${editorUrl}/nodes`, { headers: { Accept: 'application/json' } }), 'GET /nodes');
-    const knownTypes = new Set(sets.filter((s) => s.enabled).flatMap((s) => s.types));
+    const sets = await json<{ module: string; types: string[]; enabled: boolean }[]>(await fetch(`${editorUrl}/nodes`, { headers: { Accept: 'application/json' } }), 'GET /nodes');
+    // Only Node-RED's own nodes and this kit: an example for another package's server (Home Assistant) waits for the owner.
+    const knownTypes = new Set(sets.filter((s) => s.enabled && (s.module === 'node-red' || s.module === 'node-red-contrib-ford-connect')).flatMap((s) => s.types));
     const demo = demoFlows(readExamples(options.examplesDir), { knownTypes, vehicleId: options.vehicleId, editorPort: options.editorPort, mqttPort: options.mqttPort });
     result.deployed = demo.deployed;
     result.skipped = demo.skipped;
@@ -71,7 +72,12 @@ async function connectDemoAccount(editorUrl: string, scopes: string[]): Promise<
   const base = `${editorUrl}/ford-connect/accounts/${DEMO_ACCOUNT_ID}`;
   // The account node starts a moment after the deploy.
   const until = Date.now() + 15_000;
-  while (!(await fetch(base).then((r) => r.ok, () => false))) {
+  const deployed = (): Promise<boolean> =>
+    fetch(base).then(
+      async (r) => r.ok && ((await r.json()) as { deployed?: boolean }).deployed === true,
+      () => false,
+    );
+  while (!(await deployed())) {
     if (Date.now() > until) throw new Error('the demo ford-account did not start');
     await new Promise((r) => setTimeout(r, 200));
   }

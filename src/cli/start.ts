@@ -63,6 +63,8 @@ module.exports = {
     uiHost: '127.0.0.1',
     uiPort: process.env.PORT || ${port},
     flowFile: 'flows.json',
+    // File nodes with a relative name (the audit example's ford-audit.jsonl) write here, not into the checkout.
+    fileWorkingDirectory: __dirname,
     logging: { console: { level: 'info', metrics: false, audit: false } },
     editorTheme: { projects: { enabled: false }, tours: false },
     // A demo should not open with a consent prompt for Node-RED's update check.
@@ -106,7 +108,7 @@ async function main(): Promise<void> {
     .then(
       (demo) => {
         if (demo.freshFlows) console.log(`Example flows deployed: ${demo.deployed.join(', ') || 'none'}`);
-        for (const s of demo.skipped) console.log(`Example "${s.name}" not deployed: it needs ${s.missing.join(', ')} (install its package, then import it from Import > Examples)`);
+        for (const s of demo.skipped) console.log(`Example "${s.name}" not deployed: it uses nodes of another package (${s.missing.join(', ')}) and its server; import it from Import > Examples when you have them`);
         if (demo.granted) console.log(`Demo account connected as ${'owner@example.com'} (vehicle "${demoVehicle.spec.nickName}"), scopes: ${demo.granted.join(' ')}`);
         console.log(`\nNode-RED editor: ${editorUrl}/  (user dir ${opts.userDir})\nSimulator owner pages: ${sim.url}/owner/apps · ${sim.url}/owner/audit\nPress Ctrl-C to stop both.\n`);
       },

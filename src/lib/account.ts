@@ -37,7 +37,7 @@ export interface AccountEnvironment {
 
 /** Resolves the preset, letting `custom` (and explicit URLs under it) decide. */
 export function resolveEndpoints(config: Pick<AccountConfig, 'preset' | 'apiFlavour' | 'apiUrl' | 'authorizeUrl' | 'tokenUrl' | 'revokeUrl'>, simulatorUrl?: string): Endpoints {
-  const preset = presetEndpoints(config.preset, simulatorUrl);
+  const preset = presetEndpoints(config.preset, simulatorUrl, config.apiFlavour);
   if (preset) return preset;
   if (!config.apiUrl || !config.authorizeUrl || !config.tokenUrl) throw new Error('a custom preset needs API, authorize and token URLs');
   return {
@@ -50,10 +50,15 @@ export function resolveEndpoints(config: Pick<AccountConfig, 'preset' | 'apiFlav
   };
 }
 
+/** FordConnect Query speaks Ford's B2C dialect wherever it is served (Ford, or the simulator's copy). */
+function isFconQuery(config: Pick<AccountConfig, 'preset' | 'apiFlavour'>): boolean {
+  return config.preset === 'ford' || (config.preset !== 'fordconnect' && config.apiFlavour === 'fcon-query');
+}
+
 /** What the scopes parameter of the authorize request carries for a provider. */
-export function requestScopes(config: Pick<AccountConfig, 'preset' | 'scopes' | 'clientId'>): string[] {
+export function requestScopes(config: Pick<AccountConfig, 'preset' | 'scopes' | 'clientId' | 'apiFlavour'>): string[] {
   if (config.preset === 'fordconnect') return ['access'];
-  if (config.preset === 'ford') return [config.clientId, 'offline_access', 'openid'];
+  if (isFconQuery(config)) return [config.clientId, 'offline_access', 'openid'];
   return [...config.scopes];
 }
 
@@ -76,8 +81,8 @@ export function buildTokenManager(config: AccountConfig, env: AccountEnvironment
 }
 
 /** Ford's single all-access scope, in each spelling its token endpoints use. */
-export function fordAllAccess(config: Pick<AccountConfig, 'preset' | 'clientId'>): (scope: string) => boolean {
-  if (config.preset !== 'ford' && config.preset !== 'fordconnect') return () => false;
+export function fordAllAccess(config: Pick<AccountConfig, 'preset' | 'clientId' | 'apiFlavour'>): (scope: string) => boolean {
+  if (!isFconQuery(config) && config.preset !== 'fordconnect') return () => false;
   return (scope) => scope === 'access' || scope.endsWith('/access') || scope === config.clientId;
 }
 

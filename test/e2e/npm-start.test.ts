@@ -55,7 +55,8 @@ describe('npm start (e2e)', function () {
     }, 'Node-RED with the kit');
     expect(nodes.flatMap((n) => n.types)).to.include.members(['ford-account', 'ford-status', 'ford-location']);
     expect(nodes.every((n) => n.enabled)).to.equal(true);
-    expect(output).to.include(`Node-RED editor: http://127.0.0.1:${port}/`);
+    // Printed once the demo is set up, with the flows deployed.
+    await waitFor(async () => (output.includes(`Node-RED editor: http://127.0.0.1:${port}/`) ? true : undefined), 'the editor URL');
   });
 
   it('deploys the example flows with the demo account authorized, and they read the vehicle', async () => {
@@ -85,5 +86,24 @@ describe('npm start (e2e)', function () {
       () => true,
     );
     expect(simDown).to.equal(true);
+  });
+
+  it('reuses the first start\'s state on a second start: the same flows, connected again', async () => {
+    const before = fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8');
+    let second = '';
+    const again = spawn(process.execPath, [path.join(root, 'dist', 'cli', 'start.js'), '--port', String(port), '--sim-port', String(simPort), '--mqtt-port', String(await freePort()), '--user-dir', userDir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    again.stdout?.on('data', (d: Buffer) => (second += d.toString()));
+    again.stderr?.on('data', (d: Buffer) => (second += d.toString()));
+    try {
+      await waitFor(async () => (second.includes('Demo account connected') ? true : undefined), 'the demo account on the second start');
+      expect(second).to.not.include('Example flows deployed');
+      expect(fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8')).to.equal(before);
+      const account = (await (await fetch(`http://127.0.0.1:${port}/ford-connect/accounts/ford-demo-account`)).json()) as { state: string };
+      expect(account.state).to.equal('authorized');
+    } finally {
+      const exited = new Promise((resolve) => again.once('exit', resolve));
+      again.kill('SIGINT');
+      await exited;
+    }
   });
 });

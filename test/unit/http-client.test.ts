@@ -66,6 +66,22 @@ describe('lib/api/http-client error mapping (against a local server)', () => {
     expect(result.data).to.deep.equal({ ok: true });
   });
 
+  it('treats a 401 with an HTML page (FordConnect Query\'s gateway) as an expired token: one refresh, one retry', async () => {
+    handler = (req, res) => (req.headers.authorization === 'Bearer token-2' ? reply(200, { ok: true })(req, res) : reply(401, '<html><body>401 Unauthorized</body></html>')(req, res));
+    const source = tokens();
+    const result = await new HttpClient({ baseUrl: base, tokens: source }).request<{ ok: boolean }>('GET', '/x');
+    expect(result.data).to.deep.equal({ ok: true });
+    expect(source.rejections).to.equal(1);
+
+    seenTokens = [];
+    handler = reply(401, '<html><body>401 Unauthorized</body></html>');
+    const again = tokens();
+    const err = await failure(new HttpClient({ baseUrl: base, tokens: again }));
+    expect(err.kind).to.equal('auth');
+    expect(again.rejections).to.equal(1);
+    expect(seenTokens).to.have.length(2);
+  });
+
   it('maps 429 with and without Retry-After', async () => {
     handler = reply(429, { errorCode: '429', errorMessage: 'slow down' }, { 'Retry-After': '17' });
     expect((await failure(new HttpClient({ baseUrl: base, tokens: tokens() }))).retryAfterSeconds).to.equal(17);

@@ -82,8 +82,11 @@ export class HttpClient {
 
   private isTokenProblem(response: AxiosResponse): boolean {
     const challenge = parseWwwAuthenticate(response.headers['www-authenticate']);
+    if (challenge.error === 'insufficient_user_authentication') return false;
     const data = response.data as { error?: unknown } | undefined;
-    return challenge.error === 'invalid_token' || data?.error === 'invalid_token';
+    // FordConnect Query's gateway sometimes answers an expired token with an HTML page and no challenge.
+    const htmlPage = typeof response.data === 'string' || response.data === null || response.data === undefined;
+    return challenge.error === 'invalid_token' || data?.error === 'invalid_token' || (htmlPage && !challenge.error);
   }
 
   private toError(method: Method, path: string, response: AxiosResponse): ApiError {

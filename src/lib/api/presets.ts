@@ -20,10 +20,25 @@ export interface Endpoints {
 export const FORD_APPLICATION_ID = 'afdc085b-377a-4351-b23e-5e1d35fb3700';
 export const DEFAULT_SIMULATOR_URL = 'http://127.0.0.1:8370';
 
-export function presetEndpoints(preset: Preset, simulatorUrl = DEFAULT_SIMULATOR_URL): Endpoints | undefined {
+/**
+ * The simulator serves both of Ford's APIs: `apiFlavour` picks which one the
+ * account talks to (FordConnect Query shows an owner exactly what a real Ford
+ * account gives them today).
+ */
+export function presetEndpoints(preset: Preset, simulatorUrl = DEFAULT_SIMULATOR_URL, apiFlavour: ApiFlavour = 'fordconnect-v1'): Endpoints | undefined {
   switch (preset) {
     case 'simulator': {
       const base = simulatorUrl.replace(/\/+$/, '');
+      if (apiFlavour === 'fcon-query') {
+        return {
+          apiFlavour: 'fcon-query',
+          apiUrl: `${base}/fcon-query`,
+          authorizeUrl: `${base}/fcon-public/v1/auth/init`,
+          tokenUrl: `${base}/dah2vb2cprod.onmicrosoft.com/oauth2/v2.0/token?p=B2C_1A_FCON_AUTHORIZE`,
+          revokeUrl: `${base}/oauth2/v2.0/revoke`,
+          commands: false,
+        };
+      }
       return {
         apiFlavour: 'fordconnect-v1',
         apiUrl: `${base}/api/fordconnect`,

@@ -12,8 +12,10 @@ export interface ConsentOptions {
   password?: string;
   /** Scopes to tick; default: what the page ticks by itself. */
   tick?: string[];
-  /** Vehicle ids to tick; default: what the page ticks by itself. */
+  /** Vehicle ids to tick; default: what the page ticks by itself (FordConnect Query: the first offered, it takes exactly one). */
   vehicles?: string[];
+  /** FordConnect Query's data categories to tick; default: what the page ticks by itself. */
+  categories?: string[];
   decision?: 'allow' | 'deny';
 }
 
@@ -22,6 +24,8 @@ export interface ConsentForm {
   consentId: string;
   scopes: { value: string; checked: boolean; sensitive: boolean }[];
   vehicles: { value: string; checked: boolean }[];
+  /** FordConnect Query's consent: data categories instead of scopes. */
+  categories: { value: string; checked: boolean; sensitive: boolean }[];
   html: string;
 }
 
@@ -45,12 +49,12 @@ export function parseConsentPage(html: string): ConsentForm {
   const consentId = /name="consent_id" value="([^"]*)"/.exec(html)?.[1];
   if (!consentId) throw new Error('no consent_id on the page');
   const boxes = (name: string) =>
-    [...html.matchAll(new RegExp(`<input type="checkbox" name="${name}" value="([^"]*)"( checked)?>([\\s\\S]*?)</label>`, 'g'))].map((m) => ({
+    [...html.matchAll(new RegExp(`<input type="(?:checkbox|radio)" name="${name}" value="([^"]*)"( checked)?>([\\s\\S]*?)</label>`, 'g'))].map((m) => ({
       value: unescapeHtml(m[1]),
       checked: m[2] !== undefined,
       sensitive: m[3].includes('class="sensitive"'),
     }));
-  return { consentId: unescapeHtml(consentId), scopes: boxes('scope'), vehicles: boxes('vehicle').map(({ value, checked }) => ({ value, checked })), html };
+  return { consentId: unescapeHtml(consentId), scopes: boxes('scope'), vehicles: boxes('vehicle').map(({ value, checked }) => ({ value, checked })), categories: boxes('category'), html };
 }
 
 /** Signs in, answers the consent page for `authorizeUrl`, and returns the redirect location. */
@@ -71,8 +75,13 @@ export async function consentAt(authorizeUrl: string, options: ConsentOptions = 
   const consent = parseConsentPage(await pageRes.text());
   const form = new URLSearchParams({ consent_id: consent.consentId, decision: options.decision ?? 'allow' });
   for (const s of consent.scopes) if (options.tick ? options.tick.includes(s.value) : s.checked) form.append('scope', s.value);
-  for (const v of consent.vehicles) if (options.vehicles ? options.vehicles.includes(v.value) : v.checked) form.append('vehicle', v.value);
-  const submit = await fetch(`${base}/oauth2/v2.0/authorize`, { method: 'POST', headers: { cookie, origin: base }, body: form, redirect: 'manual' });
+  for (const c of consent.categories) if (options.categories ? options.categories.includes(c.value) : c.checked) form.append('category', c.value);
+  const oneVehicle = consent.categories.length > 0;
+  const vehicles = consent.vehicles.filter((v) => (options.vehicles ? options.vehicles.includes(v.value) : v.checked));
+  if (oneVehicle && vehicles.length === 0 && consent.vehicles.length > 0 && !options.vehicles) vehicles.push(consent.vehicles[0]);
+  for (const v of oneVehicle ? vehicles.slice(0, 1) : vehicles) form.append('vehicle', v.value);
+  // The form goes back where the page came from (/oauth2/v2.0/authorize, or FordConnect Query's /fcon-public/v1/auth/init).
+  const submit = await fetch(`${base}${new URL(pageRes.url || authorizeUrl).pathname}`, { method: 'POST', headers: { cookie, origin: base }, body: form, redirect: 'manual' });
   const location = submit.headers.get('location');
   if (!location) throw new Error(`consent submit answered ${submit.status} without a redirect: ${await submit.text()}`);
   return location;
