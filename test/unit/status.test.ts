@@ -5,6 +5,7 @@ import {
   changedFields,
   compassDegrees,
   distanceMetres,
+  headingDegrees,
   mapFordConnectV1Location,
   mapFordConnectV1Status,
   roundPosition,
@@ -73,7 +74,7 @@ describe('lib/api/status: FordConnect v1 mapping', () => {
       battery: { level: 54, rangeKm: 252, updated: '2026-11-25T08:11:31.325Z' },
       odometerKm: 9210.8,
       ignition: 'off',
-      engine: { running: true, remainingMinutes: 12 },
+      engine: { running: true, remainingMinutes: 12, updated: '2026-11-25T08:11:31.000Z' },
       doors: { driver: 'open', passenger: 'closed', rearLeft: 'closed', rearRight: 'closed', hood: 'closed', tailgate: 'open', innerTailgate: 'closed' },
       tyres: { warning: false },
       charging: {
@@ -119,8 +120,10 @@ describe('lib/api/status: FordConnect v1 mapping', () => {
     expect(status.fuel).to.deep.equal({ level: 100, rangeKm: 610.5, updated: '2026-11-25T08:11:31.000Z' });
     expect(status.battery).to.equal(undefined);
     expect(status.charging).to.equal(undefined);
-    expect(status.engine).to.deep.equal({ running: false });
+    expect(status.engine).to.deep.equal({ running: false, updated: '2026-11-25T08:11:31.000Z' });
     expect(mapFordConnectV1Status(v1Body({ details: { batteryChargeLevel: { value: -3 } } })).battery).to.deep.equal({ level: 0 });
+    // v1 gives the tyre warning without a time: no `updated` is made up.
+    expect(status.tyres).to.deep.equal({ warning: false });
   });
 
   it('turns numeric strings into numbers and wrong types into absence', () => {
@@ -271,14 +274,135 @@ describe('lib/api/status: FordConnect Query telemetry', () => {
       battery: { level: 77, rangeKm: 48, updated: '2026-11-25T08:11:31.000Z' },
       odometerKm: 18452.4,
       ignition: 'accessory',
-      engine: { running: true, remainingMinutes: 9 },
+      engine: { running: true, remainingMinutes: 9, updated: '2026-11-25T08:11:31.000Z' },
       doors: { frontLeft: 'open', passenger: 'closed', tailgate: 'closed', hood: 'closed' },
       windows: { frontLeft: 'closed', rearRight: 'open' },
-      tyres: { warning: true, pressuresKpa: { frontLeft: 240, frontRight: 238.5, rearLeft: 190 }, states: { frontLeft: 'normal', rearLeft: 'low' } },
+      tyres: { warning: true, pressuresKpa: { frontLeft: 240, frontRight: 238.5, rearLeft: 190 }, states: { frontLeft: 'normal', rearLeft: 'low' }, updated: '2026-11-25T08:11:31.000Z' },
       charging: { status: 'charging', plugged: true, fordStatus: 'IN_PROGRESS', power: 'ac', minutesToFull: 95, updated: '2026-11-25T08:11:31.000Z' },
-      battery12V: { level: 88, voltage: 12.6 },
+      battery12V: { level: 88, voltage: 12.6, updated: '2026-11-25T08:11:31.000Z' },
       lastUpdated: '2026-11-25T08:12:00.000Z',
     } satisfies VehicleStatus);
+  });
+
+  it('names rear doors and windows by side (UNSPECIFIED_REAR), the driver side as the left', () => {
+    // An F-150 as Ford reports it: rear ones share the PASSENGER role, only vehicleSide tells them apart.
+    const door = (value: string, vehicleDoor: string, vehicleOccupantRole: string, vehicleSide: string) => m(value, { vehicleDoor, vehicleOccupantRole, vehicleSide });
+    const win = (open: boolean, vehicleWindow: string, vehicleOccupantRole: string, vehicleSide: string) =>
+      m({ doubleRange: { lowerBound: 0, upperBound: open ? 40 : 0 } }, { vehicleWindow, vehicleOccupantRole, vehicleSide });
+    const status = mapFconQueryStatus(
+      {
+        metrics: {
+          doorStatus: [
+            door('CLOSED', 'UNSPECIFIED_FRONT', 'DRIVER', 'DRIVER'),
+            door('CLOSED', 'UNSPECIFIED_FRONT', 'PASSENGER', 'PASSENGER'),
+            door('AJAR', 'UNSPECIFIED_REAR', 'PASSENGER', 'DRIVER'),
+            door('CLOSED', 'UNSPECIFIED_REAR', 'PASSENGER', 'PASSENGER'),
+            door('CLOSED', 'TAILGATE', 'UNKNOWN', 'UNKNOWN'),
+            door('CLOSED', 'FRUNK', 'UNKNOWN', 'UNKNOWN'),
+          ],
+          windowStatus: [
+            win(false, 'UNSPECIFIED_FRONT', 'DRIVER', 'DRIVER'),
+            win(true, 'UNSPECIFIED_FRONT', 'PASSENGER', 'PASSENGER'),
+            win(false, 'UNSPECIFIED_REAR', 'PASSENGER', 'DRIVER'),
+            win(true, 'UNSPECIFIED_REAR', 'PASSENGER', 'PASSENGER'),
+          ],
+        },
+      },
+      ID,
+    );
+    expect(status.doors).to.deep.equal({ driver: 'closed', passenger: 'closed', rearLeft: 'open', rearRight: 'closed', tailgate: 'closed', frunk: 'closed' });
+    expect(status.windows).to.deep.equal({ driver: 'closed', passenger: 'open', rearLeft: 'closed', rearRight: 'open' });
+
+    // LEFT / RIGHT sides read too; positional names stay as they were; a rear one without a side is not guessed.
+    const other = mapFconQueryStatus(
+      {
+        metrics: {
+          doorStatus: [
+            m('AJAR', { vehicleDoor: 'UNSPECIFIED_REAR', vehicleSide: 'RIGHT' }),
+            m('CLOSED', { vehicleDoor: 'UNSPECIFIED_FRONT', vehicleSide: 'LEFT' }),
+            m('AJAR', { vehicleDoor: 'REAR_LEFT', vehicleOccupantRole: 'PASSENGER', vehicleSide: 'DRIVER' }),
+            m('AJAR', { vehicleDoor: 'UNSPECIFIED_REAR', vehicleOccupantRole: 'PASSENGER' }),
+            m('AJAR', { vehicleDoor: 'UNSPECIFIED_DOOR' }),
+          ],
+          windowStatus: [m({ doubleRange: { lowerBound: 0, upperBound: 0 } }, { vehicleWindow: 'UNSPECIFIED_REAR', vehicleSide: 'LEFT' })],
+        },
+      },
+      ID,
+    );
+    expect(other.doors).to.deep.equal({ rearRight: 'open', frontLeft: 'closed', rearLeft: 'open' });
+    expect(other.windows).to.deep.equal({ rearLeft: 'closed' });
+  });
+
+  it("gives tyres, the 12 V battery and the engine each its own metric's age", () => {
+    const status = mapFconQueryStatus(
+      {
+        updateTime: '2026-11-25T08:12:00Z',
+        metrics: {
+          odometer: m(18452.4),
+          // Pressures weeks old, verdicts a little newer: the group is as old as its newest part.
+          tirePressure: [
+            { updateTime: '2026-11-02T10:00:00Z', value: 240, vehicleWheel: 'FRONT_LEFT' },
+            { updateTime: '2026-11-03T10:00:00Z', value: 241, vehicleWheel: 'FRONT_RIGHT' },
+          ],
+          tirePressureStatus: [{ updateTime: '2026-11-04T10:00:00Z', value: 'NORMAL', vehicleWheel: 'FRONT_LEFT' }],
+          batteryStateOfCharge: { updateTime: '2026-11-20T06:00:00Z', value: 91, vehicleBattery: 'PRIMARY_BATTERY' },
+          batteryVoltage: { updateTime: '2026-11-21T06:00:00Z', value: 12.58, vehicleBattery: 'PRIMARY_BATTERY' },
+          remoteStartCountdownTimer: { updateTime: '2026-11-24T07:00:00Z', value: 0 },
+          remoteStartDeviceStatus: { updateTime: '2026-11-24T07:30:00Z', value: 'SHUTDOWN' },
+        },
+      },
+      ID,
+    );
+    expect(status.tyres).to.deep.equal({ warning: false, pressuresKpa: { frontLeft: 240, frontRight: 241 }, states: { frontLeft: 'normal' }, updated: '2026-11-04T10:00:00.000Z' });
+    expect(status.battery12V).to.deep.equal({ level: 91, voltage: 12.58, updated: '2026-11-21T06:00:00.000Z' });
+    expect(status.engine).to.deep.equal({ running: false, updated: '2026-11-24T07:30:00.000Z' });
+    expect(status.lastUpdated).to.equal('2026-11-25T08:12:00.000Z');
+
+    // A reading that cannot be used lends the group no time; without a time there is no `updated`.
+    const partial = mapFconQueryStatus(
+      {
+        metrics: {
+          batteryStateOfCharge: { updateTime: '2026-11-22T06:00:00Z', value: 'full' },
+          batteryVoltage: { updateTime: '2026-11-21T06:00:00Z', value: 12.4 },
+          tirePressure: [{ updateTime: '2026-11-22T06:00:00Z', value: -1, vehicleWheel: 'FRONT_LEFT' }, { value: 230, vehicleWheel: 'REAR_LEFT' }],
+        },
+      },
+      ID,
+    );
+    expect(partial.battery12V).to.deep.equal({ voltage: 12.4, updated: '2026-11-21T06:00:00.000Z' });
+    expect(partial.tyres).to.deep.equal({ pressuresKpa: { rearLeft: 230 } });
+    // Nothing usable: no group at all, not an age alone.
+    expect(mapFconQueryStatus({ metrics: { batteryVoltage: { updateTime: T, value: -2 }, tirePressureStatus: [m('BOGUS_NOT_A_WHEEL')] } }, ID)).to.not.have.any.keys('battery12V', 'tyres');
+  });
+
+  it("takes the engine type and nickname from the garage (telemetry has neither)", () => {
+    const garage = { vin: '1FMCU9J98MUA12345', nickName: 'Family Escape', engineType: 'PHEV' };
+    const status = mapFconQueryStatus(telemetry, ID, garage);
+    expect(status).to.include({ name: 'Family Escape', engineType: 'PHEV' });
+    expect(status.charging?.status).to.equal('charging');
+    // Ford's older EV reads as BEV; a hybrid that does not plug in has no charging even with a traction battery.
+    expect(mapFconQueryStatus(telemetry, ID, { engineType: 'EV' }).engineType).to.equal('BEV');
+    const hybrid = mapFconQueryStatus(telemetry, ID, { engineType: 'HEV' });
+    expect(hybrid.charging).to.equal(undefined);
+    expect(hybrid.battery?.level).to.equal(77);
+    // No garage, or one of the wrong shape: both absent.
+    for (const g of [undefined, null, 'BEV', { engineType: 7, nickName: '  ' }]) expect(mapFconQueryStatus(telemetry, ID, g)).to.not.have.any.keys('name', 'engineType');
+  });
+
+  it('reads a sounding panic alarm as triggered, and the tyre system status into the warning', () => {
+    const alarm = (metrics: Record<string, unknown>): unknown => mapFconQueryStatus({ metrics }, ID).alarm;
+    expect(alarm({ alarmStatus: m('ARMED'), panicAlarmStatus: m('ACTIVE') })).to.equal('triggered');
+    expect(alarm({ alarmStatus: m('ARMED'), panicAlarmStatus: m('INACTIVE') })).to.equal('armed');
+    expect(alarm({ panicAlarmStatus: m('INACTIVE') })).to.equal(undefined);
+    const tyres = (list: string[]): unknown => mapFconQueryStatus({ metrics: { tirePressureSystemStatus: list.map((v) => m(v, { vehicleWheel: 'SYSTEM' })) } }, ID).tyres;
+    expect(tyres(['NORMAL_OPERATION'])).to.deep.equal({ warning: false, updated: '2026-11-25T08:11:31.000Z' });
+    expect(tyres(['NORMAL_OPERATION', 'SENSOR_FAULT'])).to.deep.equal({ warning: true, updated: '2026-11-25T08:11:31.000Z' });
+    expect(tyres(['UNKNOWN'])).to.equal(undefined);
+  });
+
+  it('takes the charging time from the plug when the charge display is missing', () => {
+    const status = mapFconQueryStatus({ metrics: { xevBatteryStateOfCharge: m(50), xevPlugChargerStatus: { updateTime: '2026-11-25T07:00:00Z', value: 'DISCONNECTED' } } }, ID);
+    expect(status.charging).to.deep.equal({ status: 'not-plugged', plugged: false, updated: '2026-11-25T07:00:00.000Z' });
   });
 
   it('reads the lock from every door when ALL_DOORS is missing', () => {
@@ -287,6 +411,13 @@ describe('lib/api/status: FordConnect Query telemetry', () => {
     expect(lock(['LOCKED', 'UNLOCKED'])).to.equal('unlocked');
     expect(lock(['LOCKED', 'UNKNOWN'])).to.equal('unknown');
     expect(lock([])).to.equal('unknown');
+    // Doors that cannot report a lock say nothing about it; ALL_DOORS that does not know leaves it to the doors.
+    const status = (items: Record<string, unknown>[]): string => mapFconQueryStatus({ metrics: { doorLockStatus: items } }, ID).lock;
+    const mechanical = m('UNKNOWN', { vehicleDoor: 'UNSPECIFIED_REAR', vehicleSide: 'DRIVER', tags: { DOOR_LATCH_TYPE: 'MECHANICAL' } });
+    expect(status([m('LOCKED', { vehicleDoor: 'UNSPECIFIED_FRONT', vehicleOccupantRole: 'DRIVER' }), mechanical, m('NO_LOCKABLE_DEVICE', { vehicleDoor: 'FRUNK' })])).to.equal('locked');
+    expect(status([m('UNKNOWN', { vehicleDoor: 'ALL_DOORS' }), m('UNLOCKED', { vehicleDoor: 'FRONT_LEFT' })])).to.equal('unlocked');
+    expect(status([m('UNKNOWN', { vehicleDoor: 'ALL_DOORS' }), mechanical])).to.equal('unknown');
+    expect(status([m('DOUBLE_LOCKED', { vehicleDoor: 'ALL_DOORS' }), m('UNLOCKED', { vehicleDoor: 'FRONT_LEFT' })])).to.equal('locked');
   });
 
   it('keeps absent metrics absent and refuses a body without metrics', () => {
@@ -298,6 +429,16 @@ describe('lib/api/status: FordConnect Query telemetry', () => {
   it('maps the position, and refuses telemetry without one as not-found', () => {
     expect(mapFconQueryLocation(telemetry)).to.deep.equal({ latitude: 51.5007, longitude: -0.1246, heading: 92.5, speed: 31, time: '2026-11-25T08:11:31.000Z' });
     expect(() => mapFconQueryLocation({ metrics: { fuelLevel: m(3) } })).to.throw(ApiError).with.property('kind', 'not-found');
+  });
+
+  it('gives the heading to 0.1° without float noise', () => {
+    const heading = (h: unknown): unknown => mapFconQueryLocation({ metrics: { position: m({ location: { lat: 1, lon: 2 } }), heading: m({ heading: h }) } }).heading;
+    // 0.9 came out as 0.8999999999999773 from the wrap-around arithmetic.
+    expect([0.9, 182.6, 84.8, 0, 92.5].map(heading)).to.deep.equal([0.9, 182.6, 84.8, 0, 92.5]);
+    expect([360.9, -0.9, 720, 359.96, -0.04, 12.345].map(headingDegrees)).to.deep.equal([0.9, 359.1, 0, 0, 0, 12.3]);
+    expect(headingDegrees('north')).to.equal(undefined);
+    // Without a heading the compass direction stands in.
+    expect(mapFconQueryLocation({ metrics: { position: m({ location: { lat: 1, lon: 2 } }), compassDirection: m('SOUTHWEST') } }).heading).to.equal(225);
   });
 
   it('keeps the VIN and the location metrics out of a status raw body, and the rest out of a location raw body', () => {

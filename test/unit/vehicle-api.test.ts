@@ -2,12 +2,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { ApiError } from '../../src/lib/api/errors';
-import { FconQueryApi, vehicleIdFromVin } from '../../src/lib/api/fcon-query';
+import { FconQueryApi, GARAGE_RETRY_MS, vehicleIdFromVin } from '../../src/lib/api/fcon-query';
 import { FordConnectV1Api } from '../../src/lib/api/fordconnect-v1';
 import { HttpClient, type TokenSource } from '../../src/lib/api/http-client';
 import { FORD_APPLICATION_ID } from '../../src/lib/api/presets';
 import { assertVehicleId, isVehicleId, type VehicleApi } from '../../src/lib/api/vehicle-api';
 import type { RunningSimulator } from '../../src/sim';
+import { FCON_QUERY_COUNTS } from '../../src/sim/surfaces/fcon-query';
+import type { TelemetryBody } from '../../src/sim/surfaces/fcon-query-format';
+import { ALL_CATEGORIES, mintQueryToken, queryGet } from '../helpers/fcon-query';
 import { mintToken, withSimulator } from '../helpers/sim';
 
 const YEAR_SECONDS = 365 * 24 * 3600;
@@ -187,12 +190,14 @@ describe('lib/api/fcon-query status and location (against a local server)', () =
   let base: string;
   let requests: string[];
   let body: unknown;
+  let garage: { status: number; body: unknown };
 
   before(async () => {
     server = createServer((req, res) => {
       requests.push(`${req.method} ${req.url}`);
+      const answer = req.url === '/v1/garage' ? garage : { status: 200, body };
       // A little latency, so concurrent callers overlap.
-      setTimeout(() => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(body)), 20);
+      setTimeout(() => res.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer.body)), 20);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -200,6 +205,7 @@ describe('lib/api/fcon-query status and location (against a local server)', () =
   after(() => new Promise<void>((r) => server.close(() => r())));
   beforeEach(() => {
     requests = [];
+    garage = { status: 200, body: { vin: VIN, nickName: 'Family Escape', modelName: 'Escape', modelYear: '2022', make: 'Ford', engineType: 'PHEV' } };
     body = {
       updateTime: '2026-11-25T08:12:00Z',
       vin: VIN,
@@ -210,19 +216,69 @@ describe('lib/api/fcon-query status and location (against a local server)', () =
     };
   });
 
-  const api = (): FconQueryApi => new FconQueryApi(new HttpClient({ baseUrl: base, tokens: staticTokens('t') }));
+  const api = (now?: () => number): FconQueryApi => new FconQueryApi(new HttpClient({ baseUrl: base, tokens: staticTokens('t') }), now ? { now } : {});
 
   it('reads status and location from one telemetry request when asked together', async () => {
     const client = api();
     const [{ status, raw }, { location }] = await Promise.all([client.getStatus(ID), client.getLocation(ID)]);
-    expect(requests).to.deep.equal(['GET /v1/telemetry']);
-    expect(status).to.deep.equal({ vehicleId: ID, lock: 'unknown', battery: { level: 64, updated: '2026-11-25T08:11:00.000Z' }, lastUpdated: '2026-11-25T08:12:00.000Z' });
+    // The garage goes alongside the first status read (its engine type and name), once.
+    expect([...requests].sort()).to.deep.equal(['GET /v1/garage', 'GET /v1/telemetry']);
+    expect(status).to.deep.equal({
+      vehicleId: ID,
+      name: 'Family Escape',
+      engineType: 'PHEV',
+      lock: 'unknown',
+      battery: { level: 64, updated: '2026-11-25T08:11:00.000Z' },
+      lastUpdated: '2026-11-25T08:12:00.000Z',
+    });
     expect(JSON.stringify(raw)).to.not.include(VIN);
     expect(JSON.stringify(raw)).to.not.include('51.5');
     expect(location).to.deep.equal({ latitude: 51.5, longitude: -0.12, time: '2026-11-25T08:11:00.000Z' });
-    // Later reads ask again.
+    // Later reads ask the telemetry again, never the garage.
     await client.getStatus(ID);
-    expect(requests).to.have.length(2);
+    await client.getStatus(ID);
+    expect(requests.filter((r) => r === 'GET /v1/telemetry')).to.have.length(3);
+    expect(requests.filter((r) => r === 'GET /v1/garage')).to.have.length(1);
+  });
+
+  it('shares one garage request between concurrent reads, the vehicle list and the schedules check', async () => {
+    const client = api();
+    const [a, b, list] = await Promise.all([client.getStatus(ID), client.getStatus(ID), client.listVehicles()]);
+    expect([a.status.engineType, b.status.engineType, list[0].engineType]).to.deep.equal(['PHEV', 'PHEV', 'PHEV']);
+    expect(list[0]).to.include({ vehicleId: ID, nickName: 'Family Escape', modelYear: '2022' });
+    expect(requests.filter((r) => r === 'GET /v1/garage')).to.have.length(1);
+    await client.listVehicles();
+    expect(requests.filter((r) => r === 'GET /v1/garage')).to.have.length(1);
+  });
+
+  it('reads the status without the engine type when the garage fails, and asks again only after a pause', async () => {
+    let now = 1_000_000;
+    const client = api(() => now);
+    garage = { status: 500, body: { errorCode: 500, errorMessage: 'down' } };
+    const { status } = await client.getStatus(ID);
+    expect(status).to.not.have.any.keys('engineType', 'name');
+    expect(status.battery?.level).to.equal(64);
+    const garageCalls = (): number => requests.filter((r) => r === 'GET /v1/garage').length;
+    // The HTTP client may retry a 5xx itself; what matters is that later polls add none.
+    const afterFailure = garageCalls();
+    expect(afterFailure).to.be.at.least(1);
+    garage = { status: 200, body: { vin: VIN, engineType: 'BEV' } };
+    now += GARAGE_RETRY_MS - 1;
+    expect((await client.getStatus(ID)).status).to.not.have.property('engineType');
+    expect(garageCalls()).to.equal(afterFailure);
+    now += 1;
+    expect((await client.getStatus(ID)).status.engineType).to.equal('BEV');
+    expect(garageCalls()).to.equal(afterFailure + 1);
+    await client.getStatus(ID);
+    expect(garageCalls()).to.equal(afterFailure + 1);
+  });
+
+  it("keeps a garage that is not of the telemetry's vehicle, or has no vehicle, out of the status", async () => {
+    garage = { status: 200, body: { vin: 'WF0XXXGCDX1234567', engineType: 'BEV', nickName: 'Other' } };
+    expect((await api().getStatus(ID)).status).to.not.have.any.keys('engineType', 'name');
+    garage = { status: 200, body: { engineType: 'BEV' } };
+    expect((await api().getStatus(ID)).status).to.not.have.any.keys('engineType', 'name');
+    expect((await rejection(api().listVehicles())).kind).to.equal('bad-response');
   });
 
   it('refuses a vehicle id that is not the authorized vehicle', async () => {
@@ -243,5 +299,91 @@ describe('lib/api/fcon-query status and location (against a local server)', () =
   it('turns a body without metrics into bad-response', async () => {
     body = { vin: VIN };
     expect((await rejection(api().getStatus(ID))).kind).to.equal('bad-response');
+  });
+});
+
+describe('lib/api/fcon-query reads (against the simulator, with a Query token)', () => {
+  let sim: RunningSimulator;
+
+  before(async () => {
+    sim = await withSimulator();
+  });
+  after(() => sim.close());
+
+  function queryApi(vehicleId: string): FconQueryApi {
+    const v = sim.world.fleet.get(vehicleId)!;
+    const { token } = mintQueryToken(sim, v.id, ALL_CATEGORIES, { ownerId: v.ownerIds[0], lifetimeSeconds: YEAR_SECONDS });
+    return new FconQueryApi(new HttpClient({ baseUrl: `${sim.url}/fcon-query`, tokens: staticTokens(token) }));
+  }
+
+  /** The simulator's own telemetry body, to compare the mapped status with. */
+  async function telemetryOf(vehicleId: string): Promise<TelemetryBody['metrics']> {
+    const v = sim.world.fleet.get(vehicleId)!;
+    const { token } = mintQueryToken(sim, v.id, ALL_CATEGORIES, { ownerId: v.ownerIds[0] });
+    return (await queryGet<TelemetryBody>(sim.url, '/telemetry', token)).json.metrics;
+  }
+
+  it('maps every door, window and wheel of every seed vehicle, with its engine type from the garage', async () => {
+    const seen: (string | undefined)[] = [];
+    for (const v of sim.world.fleet.list()) {
+      const client = queryApi(v.id);
+      const [vehicle] = await client.listVehicles();
+      const { status } = await client.getStatus(vehicle.vehicleId);
+      const metrics = await telemetryOf(v.id);
+      const label = v.nickName;
+      seen.push(status.engineType);
+      // The garage says BEV where FordConnect v1 says EV (the E-Transit).
+      expect(status.engineType, label).to.equal(v.engineType === 'EV' ? 'BEV' : v.engineType);
+      expect(status.name, label).to.equal(v.nickName);
+      // Nothing Ford reports is lost: one key per door (and the hood), window and wheel.
+      const tyres = [...(metrics.tirePressure ?? []), ...(metrics.tirePressureStatus ?? [])];
+      expect(Object.keys(status.doors ?? {}), label).to.have.length((metrics.doorStatus ?? []).length + (metrics.hoodStatus ? 1 : 0));
+      expect(Object.keys(status.windows ?? {}), label).to.have.length((metrics.windowStatus ?? []).length);
+      expect(Object.keys(status.tyres?.pressuresKpa ?? {}), label).to.have.length((metrics.tirePressure ?? []).length);
+      expect(Object.keys(status.tyres?.states ?? {}), label).to.have.length((metrics.tirePressureStatus ?? []).length);
+      // Tyres and the 12 V battery report on their own schedule: their age is their own, days behind the rest.
+      const newestOf = (list: ({ updateTime: string } | undefined)[]): string => new Date(list.map((x) => x?.updateTime ?? '').sort().at(-1)!).toISOString();
+      expect(status.tyres?.updated, label).to.equal(newestOf(tyres));
+      expect(status.battery12V?.updated, label).to.equal(newestOf([metrics.batteryStateOfCharge, metrics.batteryVoltage]));
+      expect(Date.parse(status.lastUpdated!) - Date.parse(status.tyres!.updated!), label).to.be.at.least(24 * 3600_000);
+      expect(status.engine?.updated, label).to.equal(status.lastUpdated);
+      expect(status.battery12V?.level, label).to.be.within(0, 100);
+      expect(status.fuel !== undefined, label).to.equal('fuelLevel' in metrics);
+      expect(status.battery !== undefined, label).to.equal('xevBatteryStateOfCharge' in metrics);
+      expect(status.charging !== undefined, label).to.equal('xevBatteryChargeDisplayStatus' in metrics);
+    }
+    expect(seen).to.include.members(['ICE', 'BEV', 'PHEV']);
+  });
+
+  it('reads the rear doors and windows of the F-150 by side', async () => {
+    const truck = sim.world.fleet.list().find((v) => v.modelName === 'F-150')!;
+    sim.world.fleet.patch(truck.id, { doorsOpen: ['REAR_LEFT'] });
+    sim.world.clock.advance(60_000);
+    const client = queryApi(truck.id);
+    const { status } = await client.getStatus(vehicleIdFromVin(truck.vin));
+    expect(status.doors).to.include({ driver: 'closed', passenger: 'closed', rearLeft: 'open', rearRight: 'closed' });
+    expect(status.windows).to.deep.equal({ driver: 'closed', passenger: 'closed', rearLeft: 'closed', rearRight: 'closed' });
+    sim.world.fleet.patch(truck.id, { doorsOpen: [] });
+  });
+
+  it('asks the garage once per adapter, however often it polls', async () => {
+    const machE = sim.world.fleet.list().find((v) => v.engineType === 'BEV' || v.engineType === 'EV')!;
+    const client = queryApi(machE.id);
+    const id = vehicleIdFromVin(machE.vin);
+    const garage = sim.world.counts.get(FCON_QUERY_COUNTS.garage);
+    const telemetry = sim.world.counts.get(FCON_QUERY_COUNTS.telemetry);
+    for (let i = 0; i < 3; i++) expect((await client.getStatus(id)).status.engineType).to.equal('BEV');
+    await client.getLocation(id);
+    expect(sim.world.counts.get(FCON_QUERY_COUNTS.garage) - garage).to.equal(1);
+    expect(sim.world.counts.get(FCON_QUERY_COUNTS.telemetry) - telemetry).to.equal(4);
+  });
+
+  it('gives the heading without float noise', async () => {
+    for (const v of sim.world.fleet.list()) {
+      const { location } = await queryApi(v.id).getLocation(vehicleIdFromVin(v.vin));
+      const metrics = await telemetryOf(v.id);
+      expect(location.heading, v.nickName).to.equal(metrics.heading?.value.heading);
+      expect(String(location.heading)).to.match(/^\d+(\.\d)?$/);
+    }
   });
 });

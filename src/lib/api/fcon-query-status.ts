@@ -76,22 +76,41 @@ const WHEELS: Record<string, WheelName> = {
   REAR_RIGHT_OUTER: 'rearRightOuter',
 };
 
-/** `UNSPECIFIED_FRONT` with an occupant role names the door (or window) by role. */
-function byRole(item: Obj): 'driver' | 'passenger' | undefined {
-  const role = upper(item.vehicleOccupantRole) ?? upper(item.vehicleSide);
-  return role === 'DRIVER' ? 'driver' : role === 'PASSENGER' ? 'passenger' : undefined;
+/**
+ * Doors and windows Ford names by side rather than position:
+ * `UNSPECIFIED_FRONT` by occupant role (or side), kept as `driver` /
+ * `passenger`; `UNSPECIFIED_REAR` by `vehicleSide` only (a rear seat's role is
+ * PASSENGER on both sides, as real F-150 data shows). The driver's side is
+ * taken as the left, as in left-hand-drive markets (North America, most of
+ * Europe); Ford's schema spells sides DRIVER / PASSENGER, LEFT / RIGHT is
+ * read too.
+ */
+function bySide(kind: string | undefined, item: Obj): 'driver' | 'passenger' | 'frontLeft' | 'frontRight' | 'rearLeft' | 'rearRight' | undefined {
+  const side = upper(item.vehicleSide);
+  if (kind === 'UNSPECIFIED_FRONT') {
+    const role = upper(item.vehicleOccupantRole);
+    const who = role === 'DRIVER' || role === 'PASSENGER' ? role : side;
+    if (who === 'DRIVER') return 'driver';
+    if (who === 'PASSENGER') return 'passenger';
+    return side === 'LEFT' ? 'frontLeft' : side === 'RIGHT' ? 'frontRight' : undefined;
+  }
+  if (kind === 'UNSPECIFIED_REAR') {
+    if (side === 'DRIVER' || side === 'LEFT') return 'rearLeft';
+    if (side === 'PASSENGER' || side === 'RIGHT') return 'rearRight';
+  }
+  return undefined;
 }
 
 function doorName(item: Obj): DoorName | undefined {
   const door = upper(item.vehicleDoor);
-  if (door === 'UNSPECIFIED_FRONT') return byRole(item);
-  return door ? DOORS[door] : undefined;
+  if (!door) return undefined;
+  return DOORS[door] ?? bySide(door, item);
 }
 
 function windowName(item: Obj): WindowName | undefined {
   const w = upper(item.vehicleWindow);
-  if (w === 'UNSPECIFIED_FRONT') return byRole(item);
-  return w ? POSITIONAL[w] : undefined;
+  if (!w) return undefined;
+  return POSITIONAL[w] ?? bySide(w, item);
 }
 
 function chargingStatus(v: string): ChargingStatus {
@@ -134,11 +153,21 @@ function tyreState(v: string | undefined): TyreState | undefined {
   return 'unknown';
 }
 
-/** The doors' lock: `ALL_DOORS` when given, else locked only when every reported door is. */
+/**
+ * The doors' lock: `ALL_DOORS` when it says, else locked only when every
+ * reporting door is. A door without a lock (`NO_LOCKABLE_DEVICE`) and a
+ * mechanical latch that cannot tell (F-150 rear doors: `UNKNOWN`, tagged
+ * `DOOR_LATCH_TYPE: MECHANICAL`) say nothing about the lock.
+ */
 function lockOf(items: Obj[]): LockState {
   const all = items.find((i) => upper(i.vehicleDoor) === 'ALL_DOORS');
-  if (all) return lockState(all.value);
-  const states = items.map((i) => lockState(i.value));
+  if (all && lockState(all.value) !== 'unknown') return lockState(all.value);
+  const reporting = items.filter((i) => {
+    if (i === all) return false;
+    const v = upper(i.value);
+    return v !== 'NO_LOCKABLE_DEVICE' && !(upper(obj(i.tags)?.DOOR_LATCH_TYPE) === 'MECHANICAL' && lockState(v) === 'unknown');
+  });
+  const states = reporting.map((i) => lockState(i.value));
   if (states.length === 0) return 'unknown';
   if (states.includes('unlocked')) return 'unlocked';
   return states.every((s) => s === 'locked') ? 'locked' : 'unknown';
@@ -147,11 +176,14 @@ function lockOf(items: Obj[]): LockState {
 /**
  * Maps a FordConnect Query telemetry body into a {@link VehicleStatus}.
  * `vehicleId` is the kit's id for the one vehicle of the authorization (the
- * body's VIN never enters the status). A body without `metrics` is an
- * ApiError `bad-response`; every missing or wrong-typed metric is absent.
+ * body's VIN never enters the status). Telemetry carries no engine type nor
+ * nickname: `garage` (the `/v1/garage` body, when read) gives them. A body
+ * without `metrics` is an ApiError `bad-response`; every missing or
+ * wrong-typed metric is absent.
  */
-export function mapFconQueryStatus(body: unknown, vehicleId: string, engineTypeHint?: string): VehicleStatus {
+export function mapFconQueryStatus(body: unknown, vehicleId: string, garage?: unknown): VehicleStatus {
   const { body: b, metrics: m } = metrics(body);
+  const g = obj(garage);
   const times: (string | undefined)[] = [];
   const at = (o: Obj | undefined): string | undefined => {
     const t = normaliseTimestamp(o?.updateTime);
@@ -163,13 +195,24 @@ export function mapFconQueryStatus(body: unknown, vehicleId: string, engineTypeH
     at(o);
     return o?.value;
   };
+  /** A metric's value as `read` takes it; when usable, its time goes into `group` (a group is as old as its newest part). */
+  const part = <T>(name: string, group: (string | undefined)[], read: (v: unknown) => T | undefined): T | undefined => {
+    const o = metric(m, name);
+    const t = at(o);
+    const v = read(o?.value);
+    if (v !== undefined) group.push(t);
+    return v;
+  };
 
   const locks = metricList(m, 'doorLockStatus');
   locks.forEach(at);
   const status: VehicleStatus = { vehicleId, lock: lockOf(locks) };
-  const engineType = normaliseEngineType(engineTypeHint ?? b.engineType);
+  put(status, 'name', str(g?.nickName));
+  const engineType = normaliseEngineType(g?.engineType ?? b.engineType);
   put(status, 'engineType', engineType);
-  put(status, 'alarm', alarmState(value('alarmStatus')));
+  const alarm = alarmState(value('alarmStatus'));
+  // A sounding panic alarm (the key fob's) is the alarm going off, whatever alarmStatus says.
+  put(status, 'alarm', upper(value('panicAlarmStatus')) === 'ACTIVE' ? 'triggered' : alarm);
 
   const level = (levelName: string, rangeName: string): EnergyLevel | undefined => {
     const lv = metric(m, levelName);
@@ -187,12 +230,15 @@ export function mapFconQueryStatus(body: unknown, vehicleId: string, engineTypeH
   put(status, 'odometerKm', nonNegative(value('odometer')));
   put(status, 'ignition', ignitionState(value('ignitionStatus')));
 
-  const countdown = nonNegative(value('remoteStartCountdownTimer'));
-  const device = upper(value('remoteStartDeviceStatus'));
+  const engineTimes: (string | undefined)[] = [];
+  const countdown = part('remoteStartCountdownTimer', engineTimes, nonNegative);
+  const device = part('remoteStartDeviceStatus', engineTimes, upper);
   if (countdown !== undefined || device !== undefined) {
     const running = (countdown ?? 0) > 0 || device === 'RUNNING' || device === 'STARTING';
     // The countdown is in seconds (as the working clients read it); minutes are what the status promises.
-    status.engine = running && countdown !== undefined && countdown > 0 ? { running, remainingMinutes: Math.ceil(countdown / 60) } : { running };
+    const engine: NonNullable<VehicleStatus['engine']> = running && countdown !== undefined && countdown > 0 ? { running, remainingMinutes: Math.ceil(countdown / 60) } : { running };
+    put(engine, 'updated', newest(engineTimes));
+    status.engine = engine;
   }
 
   const doors: Partial<Record<DoorName, OpenState>> = {};
@@ -218,33 +264,55 @@ export function mapFconQueryStatus(body: unknown, vehicleId: string, engineTypeH
   }
   put(status, 'windows', nonEmpty(windows));
 
+  // Tyres report on their own slow schedule: their time is kept apart from the rest.
+  const tyreTimes: (string | undefined)[] = [];
   const pressures: Partial<Record<WheelName, number>> = {};
   for (const t of metricList(m, 'tirePressure')) {
-    at(t);
+    const time = at(t);
     const wheel = WHEELS[upper(t.vehicleWheel) ?? ''];
     const kpa = nonNegative(t.value);
-    if (wheel && kpa !== undefined) pressures[wheel] = kpa;
+    if (wheel && kpa !== undefined) {
+      pressures[wheel] = kpa;
+      tyreTimes.push(time);
+    }
   }
   const states: Partial<Record<WheelName, TyreState>> = {};
   let warning: boolean | undefined;
+  const warn = (on: boolean): void => {
+    if (on) warning = true;
+    else if (warning === undefined) warning = false;
+  };
   for (const t of metricList(m, 'tirePressureStatus')) {
-    at(t);
+    const time = at(t);
     const state = tyreState(upper(t.value));
     if (state === undefined) continue;
-    if (state === 'low' || state === 'alert') warning = true;
-    else if (state === 'normal' && warning === undefined) warning = false;
+    tyreTimes.push(time);
+    if (state === 'low' || state === 'alert') warn(true);
+    else if (state === 'normal') warn(false);
     const wheel = WHEELS[upper(t.vehicleWheel) ?? ''];
     if (wheel) states[wheel] = state;
+  }
+  // The monitoring system itself: a fault or a low tyre it detected turns the warning on.
+  for (const t of metricList(m, 'tirePressureSystemStatus')) {
+    const time = at(t);
+    const v = upper(t.value);
+    if (v === 'LOW_TIRE_PRESSURE' || v === 'SYSTEM_FAULT' || v === 'SENSOR_FAULT') warn(true);
+    else if (v === 'NORMAL_OPERATION') warn(false);
+    else continue;
+    tyreTimes.push(time);
   }
   const tyres: NonNullable<VehicleStatus['tyres']> = {};
   put(tyres, 'warning', warning);
   put(tyres, 'pressuresKpa', nonEmpty(pressures));
   put(tyres, 'states', nonEmpty(states));
+  if (Object.keys(tyres).length > 0) put(tyres, 'updated', newest(tyreTimes));
   put(status, 'tyres', nonEmpty(tyres));
 
   if (plugsIn(engineType, battery)) {
     const display = metric(m, 'xevBatteryChargeDisplayStatus');
-    const plug = upper(value('xevPlugChargerStatus'));
+    const plugMetric = metric(m, 'xevPlugChargerStatus');
+    const plugTime = at(plugMetric);
+    const plug = upper(plugMetric?.value);
     const plugged = plug === 'CONNECTED' ? true : plug === 'DISCONNECTED' ? false : undefined;
     const fordStatus = upper(display?.value);
     if (fordStatus !== undefined || plugged !== undefined) {
@@ -254,15 +322,18 @@ export function mapFconQueryStatus(body: unknown, vehicleId: string, engineTypeH
       put(charging, 'power', powerType(upper(display?.xevChargerPowerType)) ?? powerType(upper(value('xevChargeStationPowerType'))));
       const toFull = nonNegative(value('xevBatteryTimeToFullCharge'));
       if (toFull !== undefined && charging.status === 'charging') charging.minutesToFull = toFull;
-      put(charging, 'updated', at(display));
+      put(charging, 'updated', at(display) ?? plugTime);
       status.charging = charging;
     }
   }
 
+  // The 12 V battery reports on its own schedule too (often days behind).
   const battery12V: NonNullable<VehicleStatus['battery12V']> = {};
-  const soc = num(value('batteryStateOfCharge'));
+  const batteryTimes: (string | undefined)[] = [];
+  const soc = part('batteryStateOfCharge', batteryTimes, num);
   put(battery12V, 'level', soc === undefined ? undefined : clampPercent(soc));
-  put(battery12V, 'voltage', nonNegative(value('batteryVoltage')));
+  put(battery12V, 'voltage', part('batteryVoltage', batteryTimes, nonNegative));
+  if (Object.keys(battery12V).length > 0) put(battery12V, 'updated', newest(batteryTimes));
   put(status, 'battery12V', nonEmpty(battery12V));
 
   put(status, 'lastUpdated', normaliseTimestamp(b.updateTime) ?? newest(times));

@@ -4,30 +4,43 @@ import { mapFconQueryLocation, mapFconQueryStatus, telemetryForLocation, telemet
 import type { HttpClient } from './http-client';
 import { assertVehicleId, type CommandStateResult, type LocationResult, type StatusRefreshResult, type StatusResult, type VehicleApi, type VehicleSummary } from './vehicle-api';
 import { mapFconQuerySchedules, type ChargeSchedules } from './schedules';
-import { obj } from './wire-values';
+import { obj, type Obj } from './wire-values';
+
+/** After a failed garage read, status reads go without it this long before one tries again: no extra call per poll. */
+export const GARAGE_RETRY_MS = 15 * 60_000;
 
 /**
  * FordConnect Query (Ford's current, read-only API): one authorization is one
  * vehicle, and no path carries a vehicle id — the token is the vehicle.
  * Status and location both come from `/v1/telemetry`; a status and a
- * location read started together share one request.
+ * location read started together share one request. The garage (engine type,
+ * nickname) does not change within an authorization: it is read once per
+ * adapter (a new authorization makes a new adapter) and shared by every caller.
  */
 export class FconQueryApi implements VehicleApi {
   readonly flavour = 'fcon-query' as const;
   readonly canRefresh = false;
   readonly canCommand = false;
   private telemetryInFlight?: Promise<unknown>;
+  /** The garage read, in flight or done; forgotten when it fails. */
+  private garageRead?: Promise<Obj>;
+  private garageRetryAt = 0;
+  private readonly now: () => number;
 
-  constructor(private readonly http: HttpClient) {}
+  constructor(
+    private readonly http: HttpClient,
+    options: { now?: () => number } = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
 
   async listVehicles(): Promise<VehicleSummary[]> {
-    const { data } = await this.http.request<Record<string, unknown>>('GET', '/v1/garage');
-    if (typeof data.vin !== 'string') throw new ApiError('bad-response', 'GET /v1/garage: the answer has no vehicle');
+    const data = await this.garage();
     const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
     return [
       {
         // The VIN itself never leaves the kit: flows and the editor get a stable stand-in.
-        vehicleId: vehicleIdFromVin(data.vin),
+        vehicleId: vehicleIdFromVin(data.vin as string),
         make: text(data.make),
         modelName: text(data.modelName),
         modelYear: data.modelYear === undefined ? undefined : String(data.modelYear),
@@ -39,8 +52,9 @@ export class FconQueryApi implements VehicleApi {
 
   async getStatus(vehicleId: string): Promise<StatusResult> {
     const id = assertVehicleId(vehicleId);
-    const data = await this.telemetry(id);
-    return { status: context(() => mapFconQueryStatus(data, id)), raw: telemetryForStatus(data) };
+    // Side by side: the garage (once per adapter) costs a poll no time.
+    const [data, garage] = await Promise.all([this.telemetry(id), this.garageFor(id)]);
+    return { status: context(() => mapFconQueryStatus(data, id, garage)), raw: telemetryForStatus(data) };
   }
 
   async getLocation(vehicleId: string): Promise<LocationResult> {
@@ -77,6 +91,39 @@ export class FconQueryApi implements VehicleApi {
   async commandState(vehicleId: string): Promise<CommandStateResult> {
     assertVehicleId(vehicleId);
     throw noCommands();
+  }
+
+  /** The garage, read once and shared (also while in flight); a failed read is forgotten so a later call tries again. */
+  private garage(): Promise<Obj> {
+    if (!this.garageRead) {
+      const read = this.http.request<unknown>('GET', '/v1/garage').then((r) => {
+        const data = obj(r.data);
+        if (!data || typeof data.vin !== 'string') throw new ApiError('bad-response', 'GET /v1/garage: the answer has no vehicle');
+        return data;
+      });
+      this.garageRead = read;
+      read.catch(() => {
+        if (this.garageRead === read) this.garageRead = undefined;
+        this.garageRetryAt = this.now() + GARAGE_RETRY_MS;
+      });
+    }
+    return this.garageRead;
+  }
+
+  /**
+   * The garage for a status read, or undefined: its failure must not fail
+   * the read (the engine type and name are then absent), and after one a
+   * status read does not ask again for {@link GARAGE_RETRY_MS}.
+   */
+  private async garageFor(vehicleId: string): Promise<Obj | undefined> {
+    if (!this.garageRead && this.now() < this.garageRetryAt) return undefined;
+    try {
+      const g = await this.garage();
+      // Another vehicle's garage says nothing about this one (the telemetry check refuses the read anyway).
+      return vehicleIdFromVin(g.vin as string) === vehicleId.toLowerCase() ? g : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** One telemetry request for concurrent callers, checked to be of the vehicle asked for. */

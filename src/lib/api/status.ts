@@ -17,7 +17,10 @@ import { bool, clampPercent, isObject, newest, nonEmpty, nonNegative, normaliseT
 
 /** `locked` also covers Ford's `DOUBLE_LOCKED`; `unknown` when the vehicle did not say. */
 export type LockState = 'locked' | 'unlocked' | 'unknown';
-/** Ford's `SET` / `ARMED` = `armed`, `NOTSET` / `DISARMED` = `disarmed`, `ACTIVATED` = `triggered`. */
+/**
+ * Ford's `SET` / `ARMED` = `armed`, `NOTSET` / `DISARMED` = `disarmed`,
+ * `ACTIVATED` = `triggered` (as is a sounding panic alarm, FordConnect Query).
+ */
 export type AlarmState = 'armed' | 'disarmed' | 'prearmed' | 'triggered' | 'unknown';
 export type IgnitionState = 'on' | 'off' | 'accessory' | 'unknown';
 export type OpenState = 'open' | 'closed';
@@ -25,7 +28,12 @@ export type OpenState = 'open' | 'closed';
 /**
  * Door keys. FordConnect v1 names the front doors by role (`driver`,
  * `passenger`); FordConnect Query by position (`frontLeft`, `frontRight`), or
- * by role where it gives one. Only doors the vehicle reports appear.
+ * by role where it gives one. Query's rear doors and windows named by side
+ * (`UNSPECIFIED_REAR` with `vehicleSide` `DRIVER` / `PASSENGER`) become
+ * `rearLeft` / `rearRight` taking the driver's side as the left, as in
+ * left-hand-drive markets (North America, most of Europe); on a
+ * right-hand-drive vehicle they are mirrored. Only doors the vehicle reports
+ * appear.
  */
 export type DoorName =
   | 'driver'
@@ -76,9 +84,9 @@ export interface EnergyLevel {
 export interface VehicleStatus {
   /** The vehicle id flows use (FordConnect's 32-character hex id; never the VIN). */
   vehicleId: string;
-  /** The owner's nickname for the vehicle. */
+  /** The owner's nickname for the vehicle (FordConnect Query: from its garage). */
   name?: string;
-  /** `ICE`, `HEV`, `PHEV` or `BEV` (Ford's older `EV` reads as `BEV`); other values as Ford sends them. */
+  /** `ICE`, `HEV`, `PHEV` or `BEV` (Ford's older `EV` reads as `BEV`); other values as Ford sends them. FordConnect Query: from its garage. */
   engineType?: string;
   /** Door locks. Always present: `unknown` when the vehicle did not report them. */
   lock: LockState;
@@ -97,6 +105,8 @@ export interface VehicleStatus {
     running: boolean;
     /** Minutes left before a remote start ends by itself (only while running). */
     remainingMinutes?: number;
+    /** When the vehicle reported it, ISO 8601 UTC. */
+    updated?: string;
   };
   /** Each reported door (see {@link DoorName}): `open` or `closed`. */
   doors?: Partial<Record<DoorName, OpenState>>;
@@ -110,6 +120,12 @@ export interface VehicleStatus {
     pressuresKpa?: Partial<Record<WheelName, number>>;
     /** Ford's verdict per wheel (FordConnect Query only). */
     states?: Partial<Record<WheelName, TyreState>>;
+    /**
+     * When the vehicle last reported its tyres (the newest of their readings),
+     * ISO 8601 UTC. Tyres report on their own, slower schedule: this can be
+     * days older than `lastUpdated` (FordConnect Query only; v1 gives no time).
+     */
+    updated?: string;
   };
   /** Charging (only for vehicles that plug in). */
   charging?: {
@@ -134,6 +150,8 @@ export interface VehicleStatus {
     level?: number;
     /** Volts. */
     voltage?: number;
+    /** When the vehicle last reported it (the newer of level and voltage), ISO 8601 UTC: often days older than `lastUpdated`. */
+    updated?: string;
   };
   /** The modem sleeps to save the 12 V battery: data may be stale and commands will fail until it wakes. */
   deepSleep?: boolean;
@@ -154,7 +172,7 @@ export interface VehicleLocation {
   latitude: number;
   /** Degrees east, WGS 84. */
   longitude: number;
-  /** Degrees clockwise from north, 0–359 (FordConnect v1 gives eight compass points). */
+  /** Degrees clockwise from north, 0 ≤ heading < 360, to 0.1° (FordConnect v1 gives eight compass points). */
   heading?: number;
   /** km/h. */
   speed?: number;
@@ -309,7 +327,9 @@ export function mapFordConnectV1Status(body: unknown, vehicleId?: string): Vehic
     if (s === 'ENGINE_RUNNING' || s === 'ENGINE_STOPPED') {
       const running = s === 'ENGINE_RUNNING';
       const minutes = nonNegative(remote.duration);
-      status.engine = running && minutes !== undefined && minutes > 0 ? { running, remainingMinutes: minutes } : { running };
+      const engine: NonNullable<VehicleStatus['engine']> = running && minutes !== undefined && minutes > 0 ? { running, remainingMinutes: minutes } : { running };
+      put(engine, 'updated', normaliseTimestamp(remote.timeStamp ?? remote.timestamp));
+      status.engine = engine;
     }
   }
 
@@ -404,10 +424,16 @@ export function mapFordConnectV1Location(body: unknown): VehicleLocation {
   return out;
 }
 
-/** Any number of degrees as 0 ≤ heading < 360. */
+/**
+ * Any number of degrees as 0 ≤ heading < 360, to 0.1°: the wrap-around
+ * arithmetic leaves float noise (0.9 came out as 0.8999999999999773), and no
+ * vehicle's heading is finer than that.
+ */
 export function headingDegrees(v: unknown): number | undefined {
   const n = num(v);
-  return n === undefined ? undefined : ((n % 360) + 360) % 360;
+  if (n === undefined) return undefined;
+  const d = Math.round((((n % 360) + 360) % 360) * 10) / 10;
+  return d >= 360 ? 0 : d;
 }
 
 /** The v1 body as `msg.raw` of a status read: without `vehicleLocation`, which only a location read may show. */
