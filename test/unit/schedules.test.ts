@@ -330,45 +330,55 @@ describe('lib/api/schedules: FordConnect v1', () => {
 });
 
 describe('lib/api/schedules: FordConnect Query', () => {
-  const entry = { daysOfWeek: ['MONDAY', 'FRIDAY'], windows: [{ start: '23:00', end: '05:30' }], targetLevel: 90 };
-  const mapped = { days: ['monday', 'friday'], windows: [{ start: '23:00', end: '05:30' }], targetLevel: 90 };
+  // The shapes of Ford's OpenAPI description, as the simulator serves them.
+  const body = {
+    chargeSchedules: [
+      {
+        vin: '3FMTK3SU0PMA00001',
+        location: { id: 1, name: 'Home', type: 'SAVED', latitude: 42.28, longitude: -83.74, timeZoneOffset: 'UTC+00:00' },
+        chargeProfile: { chargeMode: 'VALUE_CHARGE', targetSoc: 90, schedules: [{ days: 'WEEKDAY', windows: [{ startTime: '23:00', endTime: '05:30' }] }, { days: 'WEEKEND', windows: [{ startTime: '01:00', endTime: '04:00' }] }] },
+      },
+    ],
+  };
+  const departures = {
+    departureTimes: {
+      vin: '3FMTK3SU0PMA00001',
+      isDepartureTimesEnabled: true,
+      timeZoneId: 'UTC',
+      goTimesScheduleCloudData: {
+        calendarDaysList: [
+          { calendarDay: 4, scheduleFromCloudList: [{ scheduleId: 1, hr: 7, min: 15, preConditioningTemp: 'High' }] },
+          { calendarDay: 6, scheduleFromCloudList: [{ scheduleId: 2, hr: 9, min: 0, preConditioningTemp: 'Off' }] },
+        ],
+      },
+    },
+  };
 
-  it('reads the list at the top level, under chargeSchedules or under schedules', () => {
-    for (const body of [[entry], { chargeSchedules: [entry] }, { schedules: [entry] }]) {
-      expect(mapFconQuerySchedules(ID, body, [], WED_10), JSON.stringify(body)).to.deep.equal({ vehicleId: ID, schedules: [mapped] });
-    }
-    // chargeSchedules wins over schedules.
-    expect(mapFconQuerySchedules(ID, { chargeSchedules: [entry], schedules: [] }, [], WED_10).schedules).to.deep.equal([mapped]);
-  });
-
-  it('reads the FordConnect v1 spellings inside entries as well', () => {
-    const body = { chargeSchedules: [{ days: 'WEEKEND', chargeWindows: [{ startTime: '01:00', endTime: '04:00' }], desiredChargeLevel: 150 }, { dayOfWeek: 'TUESDAY', windows: [{ start: '2:00', end: '3:00' }], chargeLevel: 70 }] };
-    expect(mapFconQuerySchedules(ID, body, undefined, WED_10).schedules).to.deep.equal([
-      { days: ['saturday', 'sunday'], windows: [{ start: '01:00', end: '04:00' }], targetLevel: 100 },
-      { days: ['tuesday'], windows: [{ start: '02:00', end: '03:00' }], targetLevel: 70 },
+  it('maps each schedule of each charge profile with the profile\'s target, and never the charge location', () => {
+    const out = mapFconQuerySchedules(ID, body, departures, WED_10);
+    expect(out.schedules).to.deep.equal([
+      { days: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'], windows: [{ start: '23:00', end: '05:30' }], targetLevel: 90 },
+      { days: ['saturday', 'sunday'], windows: [{ start: '01:00', end: '04:00' }], targetLevel: 90 },
     ]);
+    expect(JSON.stringify(out)).to.not.match(/42\.28|-83\.74|latitude/);
   });
 
-  it('refuses an answer without a schedules list as bad-response', () => {
-    for (const body of [null, undefined, 'text', 42, {}, { chargeSchedules: {} }, { schedules: 'WEEKDAY' }, { data: [entry] }]) {
-      const err = thrown(() => mapFconQuerySchedules(ID, body, [], WED_10));
-      expect(err, JSON.stringify(body)).to.be.instanceOf(ApiError);
-      expect((err as ApiError).kind, JSON.stringify(body)).to.equal('bad-response');
+  it('takes the soonest departure from the calendar days (Monday 1 … Sunday 7) with its preconditioning', () => {
+    expect(mapFconQuerySchedules(ID, body, departures, WED_10).nextDeparture).to.deep.equal({ day: 'thursday', time: '07:15', at: '2026-11-26T07:15:00.000Z', preconditioning: 'warm' });
+  });
+
+  it('leaves nextDeparture out when departures are off, empty or unreadable', () => {
+    const off = { departureTimes: { ...departures.departureTimes, isDepartureTimesEnabled: false } };
+    for (const d of [off, {}, null, 'none', { departureTimes: { goTimesScheduleCloudData: { calendarDaysList: [{ calendarDay: 9, scheduleFromCloudList: [{ hr: 7, min: 0 }] }] } } }]) {
+      expect(mapFconQuerySchedules(ID, body, d, WED_10), JSON.stringify(d)).to.not.have.property('nextDeparture');
     }
   });
 
-  it('reads the departures as a list or an object, at the top level or wrapped', () => {
-    const thursday = { dayOfWeek: 'THURSDAY', enabled: true, hour: 7, minutes: 15, preConditioningSetting: 'WARM' };
-    const saturday = { dayOfWeek: 'SATURDAY', enabled: true, time: '09:00' };
-    const expected = { day: 'thursday', time: '07:15', at: '2026-11-26T07:15:00.000Z', preconditioning: 'warm' };
-    for (const departures of [[saturday, thursday], thursday, { departureTimes: [saturday, thursday] }, { departureTimes: thursday }, { departures: [thursday, saturday] }, { departures: thursday }]) {
-      expect(mapFconQuerySchedules(ID, [entry], departures, WED_10).nextDeparture, JSON.stringify(departures)).to.deep.equal(expected);
-    }
-  });
-
-  it('leaves nextDeparture out when there is none', () => {
-    for (const departures of [[], undefined, null, {}, { departureTimes: [] }, { departures: [{ dayOfWeek: 'MONDAY', enabled: false, hour: 8, minutes: 0 }] }, 'none']) {
-      expect(mapFconQuerySchedules(ID, [entry], departures, WED_10), JSON.stringify(departures)).to.not.have.property('nextDeparture');
+  it('refuses an answer without a chargeSchedules list as bad-response', () => {
+    for (const b of [null, undefined, 'text', 42, {}, { chargeSchedules: {} }, [body]]) {
+      const err = thrown(() => mapFconQuerySchedules(ID, b, departures, WED_10));
+      expect(err, JSON.stringify(b)).to.be.instanceOf(ApiError);
+      expect((err as ApiError).kind, JSON.stringify(b)).to.equal('bad-response');
     }
   });
 });

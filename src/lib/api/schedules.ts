@@ -154,15 +154,49 @@ export function departureOf(value: unknown, now: number): Departure | undefined 
   return best;
 }
 
-/** FordConnect Query's `electric/charge-schedules` and `electric/departure-times` bodies. */
+/** ISO weekday (Ford's `calendarDay`: Monday 1 … Sunday 7) as a weekday name. */
+function isoWeekday(value: unknown): Weekday | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 7 ? WEEKDAYS[value % 7] : undefined;
+}
+
+/** FordConnect Query names preconditioning by strength. */
+const QUERY_PRECONDITIONING: Record<string, Preconditioning> = { HIGH: 'warm', MEDIUM: 'medium', LOW: 'cool', OFF: 'off' };
+
+/**
+ * FordConnect Query's `electric/charge-schedules` (`{ chargeSchedules: [{ chargeProfile: { targetSoc,
+ * schedules: [{ days, windows }] } }] }`) and `electric/departure-times` (`{ departureTimes:
+ * { isDepartureTimesEnabled, goTimesScheduleCloudData: { calendarDaysList: [{ calendarDay,
+ * scheduleFromCloudList: [{ hr, min, preConditioningTemp }] }] } } }`). The charge location's
+ * coordinates never leave: they are location data.
+ */
 export function mapFconQuerySchedules(vehicleId: string, schedulesBody: unknown, departuresBody: unknown, now: number): ChargeSchedules {
-  const body = obj(schedulesBody) ?? {};
-  const list = Array.isArray(schedulesBody) ? schedulesBody : Array.isArray(body.chargeSchedules) ? body.chargeSchedules : Array.isArray(body.schedules) ? body.schedules : undefined;
-  if (!list) throw new ApiError('bad-response', 'GET /v1/electric/charge-schedules: the answer has no schedules list');
-  const out: ChargeSchedules = { vehicleId, schedules: list.map(mapSchedule).filter((s): s is ChargeSchedule => s !== undefined) };
-  const dBody = obj(departuresBody) ?? {};
-  const departures = Array.isArray(departuresBody) ? departuresBody : (dBody.departureTimes ?? dBody.departures ?? departuresBody);
-  const departure = departureOf(departures, now);
-  if (departure) out.nextDeparture = departure;
+  const list = obj(schedulesBody)?.chargeSchedules;
+  if (!Array.isArray(list)) throw new ApiError('bad-response', 'GET /v1/electric/charge-schedules: the answer has no chargeSchedules list');
+  const schedules: ChargeSchedule[] = [];
+  for (const entry of list) {
+    const profile = obj(obj(entry)?.chargeProfile);
+    if (!profile || !Array.isArray(profile.schedules)) continue;
+    for (const raw of profile.schedules) {
+      const mapped = mapSchedule({ ...(obj(raw) ?? {}), desiredChargeLevel: profile.targetSoc });
+      if (mapped) schedules.push(mapped);
+    }
+  }
+  const out: ChargeSchedules = { vehicleId, schedules };
+  const d = obj(obj(departuresBody)?.departureTimes);
+  const days = obj(d?.goTimesScheduleCloudData)?.calendarDaysList;
+  if (d && bool(d.isDepartureTimesEnabled) !== false && Array.isArray(days)) {
+    const entries: Record<string, unknown>[] = [];
+    for (const day of days) {
+      const name = isoWeekday(obj(day)?.calendarDay);
+      const times = obj(day)?.scheduleFromCloudList;
+      if (!name || !Array.isArray(times)) continue;
+      for (const t of times) {
+        const time = obj(t);
+        if (time) entries.push({ dayOfWeek: name, hour: time.hr, minutes: time.min, preConditioningSetting: QUERY_PRECONDITIONING[upper(time.preConditioningTemp) ?? ''] });
+      }
+    }
+    const departure = departureOf(entries, now);
+    if (departure) out.nextDeparture = departure;
+  }
   return out;
 }

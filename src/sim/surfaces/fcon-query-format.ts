@@ -241,13 +241,14 @@ export function telemetryBody(v: Vehicle, grant: Grant, seed: number): Telemetry
     m.batteryVoltage = { ...stale('batteryVoltage', view.battery12VVoltage), vehicleBattery: 'PRIMARY_BATTERY' };
     if (hasTank(v.spec) && view.fuelPercent !== null) {
       m.fuelLevel = metric(round(view.fuelPercent, 2));
-      m.fuelRange = metric(round(view.fuelRangeKm ?? 0, 1));
+      // No estimate is no metric: Ford sends only what it has, never a made-up zero.
+      if (view.fuelRangeKm !== null && view.fuelRangeKm !== undefined) m.fuelRange = metric(round(view.fuelRangeKm, 1));
     }
   }
 
   if (hasCategory(grant, 'evData') && hasTractionBattery(v.spec) && view.batteryPercent !== null) {
     m.xevBatteryStateOfCharge = metric(round(view.batteryPercent, 2));
-    m.xevBatteryRange = metric(round(view.batteryRangeKm ?? 0, 1));
+    if (view.batteryRangeKm !== null && view.batteryRangeKm !== undefined) m.xevBatteryRange = metric(round(view.batteryRangeKm, 1));
     if (canCharge(v.spec)) {
       m.xevPlugChargerStatus = metric(view.plugged ? 'CONNECTED' : 'DISCONNECTED');
       m.xevBatteryChargeDisplayStatus = {
