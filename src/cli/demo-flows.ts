@@ -41,6 +41,8 @@ export interface DemoSettings {
   vehicleId: string;
   editorPort: number;
   mqttPort?: number;
+  /** Which of Ford's APIs the demo account speaks to the simulator. */
+  apiFlavour: 'fordconnect-v1' | 'fcon-query';
 }
 
 export interface DemoFlows {
@@ -72,7 +74,10 @@ export function demoFlows(examples: ExampleFile[], settings: DemoSettings): Demo
 function prepare(original: FlowNode, settings: DemoSettings): FlowNode {
   const node = { ...original };
   if (VEHICLE_NODE_TYPES.has(node.type) && !node.vehicleId) node.vehicleId = settings.vehicleId;
-  if (node.type === 'ford-account' && node.preset === 'simulator') node.redirectUri = `http://127.0.0.1:${settings.editorPort}/ford-connect/auth/callback`;
+  if (node.type === 'ford-account' && node.preset === 'simulator') {
+    node.redirectUri = `http://127.0.0.1:${settings.editorPort}/ford-connect/auth/callback`;
+    node.apiFlavour = settings.apiFlavour;
+  }
   if (node.type === 'mqtt-broker' && settings.mqttPort !== undefined && (node.broker === '127.0.0.1' || node.broker === 'localhost')) node.port = String(settings.mqttPort);
   return node;
 }

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { vehicleIdFromVin } from '../lib/api/fcon-query';
 import { startSimulator } from '../sim/server';
 import { startDemoBroker, type DemoBroker } from './demo-broker';
 import { setUpDemo, waitForEditor } from './demo-setup';
@@ -37,6 +38,7 @@ function buildCommand(): Command {
     .addOption(new Option('--user-dir <dir>', 'Node-RED user directory').default(path.join(projectRoot, '.node-red')).env('FORD_NODE_RED_USER_DIR'))
     .addOption(new Option('--mqtt-port <port>', 'port of the demo MQTT broker for the Home Assistant example (0 = none)').default(1883).env('FORD_MQTT_PORT').argParser(port))
     .addOption(new Option('--seed <n>', 'simulator seed: the same vehicles on every start, so saved flows keep working').default(2026).env('FORD_SIM_SEED').argParser(integer))
+    .addOption(new Option('--api <api>', "which of Ford's APIs the demo account uses: v1 (FordConnect v1: reads and commands) or query (FordConnect Query: what a Ford account gives you today, read-only)").choices(['v1', 'query']).default('v1').env('FORD_DEMO_API'))
     .option('--time-scale <x>', 'simulated seconds per real second', '1');
 }
 
@@ -78,7 +80,7 @@ module.exports = {
 async function main(): Promise<void> {
   const command = buildCommand();
   command.parse(process.argv);
-  const opts = command.opts<{ port: number; simPort: number; userDir: string; timeScale: string; mqttPort: number; seed: number }>();
+  const opts = command.opts<{ port: number; simPort: number; userDir: string; timeScale: string; mqttPort: number; seed: number; api: 'v1' | 'query' }>();
   const redirectUris = [`http://127.0.0.1:${opts.port}/ford-connect/auth/callback`, `http://localhost:${opts.port}/ford-connect/auth/callback`, 'https://localhost:3000'];
   const sim = await startSimulator({ port: opts.simPort, seed: opts.seed, timeScale: Number(opts.timeScale) || 1, demoClient: { id: 'demo-client', secret: 'demo-secret', redirectUris } });
   console.log(describeSimulator(sim));
@@ -99,8 +101,10 @@ async function main(): Promise<void> {
         editorUrl,
         examplesDir: path.join(projectRoot, 'examples', 'flows'),
         vehicleId: demoVehicle.id,
+        flowVehicleIds: { 'fordconnect-v1': demoVehicle.id, 'fcon-query': vehicleIdFromVin(demoVehicle.spec.vin) },
         editorPort: opts.port,
         mqttPort: 'port' in broker ? broker.port : undefined,
+        apiFlavour: opts.api === 'query' ? 'fcon-query' : 'fordconnect-v1',
         clientId: sim.world.options.demoClient.id,
         clientSecret: sim.world.options.demoClient.secret,
       }),
@@ -109,7 +113,7 @@ async function main(): Promise<void> {
       (demo) => {
         if (demo.freshFlows) console.log(`Example flows deployed: ${demo.deployed.join(', ') || 'none'}`);
         for (const s of demo.skipped) console.log(`Example "${s.name}" not deployed: it uses nodes of another package (${s.missing.join(', ')}) and its server; import it from Import > Examples when you have them`);
-        if (demo.granted) console.log(`Demo account connected as ${'owner@example.com'} (vehicle "${demoVehicle.spec.nickName}"), scopes: ${demo.granted.join(' ')}`);
+        if (demo.granted) console.log(`Demo account connected as owner@example.com on ${opts.api === 'query' ? 'FordConnect Query (read-only: command nodes refuse, as on a real Ford account today)' : 'FordConnect v1'} (vehicle "${demoVehicle.spec.nickName}"), scopes: ${demo.granted.join(' ')}`);
         console.log(`\nNode-RED editor: ${editorUrl}/  (user dir ${opts.userDir})\nSimulator owner pages: ${sim.url}/owner/apps · ${sim.url}/owner/audit\nPress Ctrl-C to stop both.\n`);
       },
       (err: unknown) => console.error(`npm start: setting up the demo failed: ${(err as Error).message}; the editor is still at ${editorUrl}/`),

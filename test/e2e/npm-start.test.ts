@@ -106,4 +106,26 @@ describe('npm start (e2e)', function () {
       await exited;
     }
   });
+
+  it('switches the demo account to FordConnect Query with --api query: the same car reads, and the account offers no commands', async () => {
+    let third = '';
+    const query = spawn(process.execPath, [path.join(root, 'dist', 'cli', 'start.js'), '--port', String(port), '--sim-port', String(simPort), '--mqtt-port', String(await freePort()), '--user-dir', userDir, '--api', 'query'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    query.stdout?.on('data', (d: Buffer) => (third += d.toString()));
+    query.stderr?.on('data', (d: Buffer) => (third += d.toString()));
+    try {
+      await waitFor(async () => (third.includes('Demo account connected') ? true : undefined), 'the demo account on FordConnect Query');
+      expect(third).to.include('FordConnect Query (read-only');
+      const account = (await (await fetch(`http://127.0.0.1:${port}/ford-connect/accounts/ford-demo-account`)).json()) as { state: string; commands: boolean };
+      expect(account).to.include({ state: 'authorized', commands: false });
+      const read = await waitFor(async () => {
+        const { records } = (await (await fetch(`http://127.0.0.1:${port}/ford-connect/accounts/ford-demo-account/audit`)).json()) as { records: { action: string; outcome: string; nodeType: string }[] };
+        return records.find((r) => r.action === 'status.read' && r.outcome === 'ok' && r.nodeType === 'ford-status');
+      }, 'a status read over FordConnect Query');
+      expect(read).to.not.equal(undefined);
+    } finally {
+      const exited = new Promise((resolve) => query.once('exit', resolve));
+      query.kill('SIGINT');
+      await exited;
+    }
+  });
 });
