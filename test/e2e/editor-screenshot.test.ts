@@ -201,6 +201,36 @@ describe('editor screenshots (e2e, headless Chromium)', function () {
     checkPng(file, 400, 300);
   });
 
+  it('marks a node that cannot work before deploy: a polling node without a vehicle, a command node whose account does not tick its scope', async () => {
+    const verdicts = await page.evaluate(() => {
+      interface EditorNode { id: string; valid?: boolean; validationErrors?: string[] }
+      const RED = (globalThis as unknown as {
+        RED: { view: { importNodes(nodes: unknown[], opts?: unknown): void }; nodes: { node(id: string): EditorNode | null }; editor: { validateNode(n: unknown): void } };
+      }).RED;
+      RED.view.importNodes(
+        [
+          { id: 'v-status', type: 'ford-status', z: 'tab1', account: 'acc', vehicleId: '', interval: 300, output: 'changes', x: 330, y: 260, wires: [[], []] },
+          { id: 'v-input', type: 'ford-status', z: 'tab1', account: 'acc', vehicleId: '', interval: 0, output: 'always', x: 330, y: 320, wires: [[], []] },
+          { id: 'v-start', type: 'ford-remote-start', z: 'tab1', account: 'acc', vehicleId: '', action: 'start', confirm: true, confirmWindow: 120, timeout: 60, cooldown: '', x: 330, y: 380, wires: [[], []] },
+        ],
+        { generateIds: false, addFlow: false, touchImport: true },
+      );
+      return ['v-status', 'v-input', 'v-start', 'status', 'lock'].map((id) => {
+        const n = RED.nodes.node(id) as EditorNode;
+        RED.editor.validateNode(n);
+        return { id, valid: n.valid, errors: (n.validationErrors ?? []).join(' | ') };
+      });
+    });
+    const byId = Object.fromEntries(verdicts.map((v) => [v.id, v]));
+    expect(byId['v-status'].valid, 'polling without a vehicle').to.equal(false);
+    expect(byId['v-status'].errors).to.match(/choose a vehicle/);
+    expect(byId['v-input'].valid, 'reads on input: msg.vehicleId may name the vehicle').to.equal(true);
+    expect(byId['v-start'].valid, 'command:remote-start not ticked').to.equal(false);
+    expect(byId['v-start'].errors).to.match(/does not tick command:remote-start/);
+    expect(byId.status.valid, 'the deployed status node').to.equal(true);
+    expect(byId.lock.valid, 'command:lock is ticked (granting it is the owner\'s part, shown in the dialog)').to.equal(true);
+  });
+
   it('raised no script errors in the editor', () => {
     expect(browserErrors).to.deep.equal([]);
   });
