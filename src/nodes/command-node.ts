@@ -294,6 +294,8 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
         waitingTimer = setTimeout(() => {
           waitingTimer = undefined;
           setStatus({ fill: 'grey', shape: 'ring', text: `${action} not confirmed in time` });
+          // The end of a step is a step too: the owner's log shows the unlock that never happened.
+          sendAudit(base, undefined, { vehicleId, action, scope: COMMAND_SPECS[action].scope, outcome: 'timeout', detail: `not confirmed within ${confirmWindow} s: nothing was sent` });
         }, pending.expiresAt - Date.now());
         done();
         return;

@@ -50,7 +50,7 @@ export = function register(RED: NodeAPI): void {
       sendAudit(base, send, { vehicleId, action: 'location.read', scope: 'read:location', outcome: 'ok', detail: precision > 0 ? `position delivered, rounded to ${precision} m` : 'position delivered' });
       if (changesOnly && !forced && moved < Math.max(minDistance, 1)) return;
       lastSent.set(vehicleId, location);
-      send([{ ...(msg ?? {}), topic: vehicleTopic(undefined, vehicleId, 'location'), payload: location } as NodeMessageInFlow, null]);
+      send([{ ...(msg ?? {}), topic: vehicleTopic(undefined, vehicleId, 'location'), vehicleId, payload: location } as NodeMessageInFlow, null]);
     };
 
     const fail = (err: unknown, send: Send, vehicleId: string | undefined): void => {

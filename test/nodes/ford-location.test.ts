@@ -157,6 +157,7 @@ describe('ford-location node (against the simulator, fake timers)', function () 
     await until(() => o.out.length === 1, 'the first position');
     const start = o.out[0].payload as VehicleLocation;
     expect(o.out[0].topic).to.equal(`ford/${truck.id.slice(-4)}/location`);
+    expect(o.out[0].vehicleId, 'which car, for flows that serve several').to.equal(truck.id);
 
     const poll = async (n: number, north: number | undefined): Promise<void> => {
       if (north !== undefined) expect(f.sim.world.fleet.patch(truck.id, { position: offset(start, north, 0) })).to.equal(undefined);

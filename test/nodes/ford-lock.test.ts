@@ -157,6 +157,8 @@ describe('ford-lock node (against the simulator, fake timers)', function () {
     await until(() => o.out.length === 1, 'the pending confirmation');
     await f.clock.tickAsync(31 * SEC);
     expect(f.lastStatus('k1')).to.deep.equal({ fill: 'grey', shape: 'ring', text: 'unlock not confirmed in time' });
+    await until(() => o.audit.at(-1)?.outcome === 'timeout', 'the lapse in the audit');
+    expect(o.audit.at(-1)?.detail).to.match(/not confirmed within 30 s: nothing was sent/);
 
     helper.getNode('k1').receive({ payload: 'unlock' });
     await until(() => o.out.length === 2, 'a second pending confirmation');
