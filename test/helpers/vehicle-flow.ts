@@ -164,6 +164,26 @@ export class VehicleFlow {
     return live.length;
   }
 
+  /**
+   * Lets the vehicle answer a command (simulated time moves past the
+   * simulator's command delay) while the node's status polls run in fake
+   * time, until `check` holds.
+   */
+  async vehicleAnswers(check: () => boolean, what: string, simAdvanceMs = 5000): Promise<void> {
+    this.sim.world.clock.advance(simAdvanceMs);
+    for (let i = 0; i < 40 && !check(); i++) {
+      await this.clock.tickAsync(250);
+      await realPause(10);
+    }
+    await until(check, what);
+  }
+
+  /** node.error is synchronous, output 2 is delivered a turn later: waits for both. */
+  async errorsReach(id: string, n: number, what = `${n} error(s) on ${id}`): Promise<void> {
+    await until(() => this.errors(id).length === n, what);
+    await realPause(20);
+  }
+
   /** Every node.status() call of one node, oldest first (the helper spies on Node.prototype). */
   statuses(id: string): NodeStatusCall[] {
     const node = helper.getNode(id);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import helper from 'node-red-node-test-helper';
 import type { ChargeSchedules } from '../../src/lib/api/schedules';
 import { commandRunner } from '../../src/lib/commands';
-import { accountNode, realPause, until, vehicleNode, VehicleFlow } from '../helpers/vehicle-flow';
+import { accountNode, until, vehicleNode, VehicleFlow } from '../helpers/vehicle-flow';
 
 helper.init(require.resolve('node-red'));
 
@@ -33,19 +33,7 @@ describe('ford-charge node (against the simulator, fake timers)', function () {
     await f.stop();
   });
 
-  async function vehicleAnswers(check: () => boolean, what: string): Promise<void> {
-    f.sim.world.clock.advance(5 * SEC);
-    for (let i = 0; i < 40 && !check(); i++) {
-      await f.clock.tickAsync(250);
-      await realPause(10);
-    }
-    await until(check, what);
-  }
 
-  async function errorsReach(id: string, n: number): Promise<void> {
-    await until(() => f.errors(id).length === n, `${n} error(s) on ${id}`);
-    await realPause(20);
-  }
 
   it('starts charging a plugged-in BEV, shows the level and time to the target while it charges, and stops', async () => {
     const sky = byType('BEV');
@@ -59,7 +47,7 @@ describe('ford-charge node (against the simulator, fake timers)', function () {
 
     helper.getNode('c1').receive({ payload: 'start' });
     await until(() => f.sim.world.counts.get('api.command.startCharge') === 1, 'the start command');
-    await vehicleAnswers(() => o.out.length === 1, 'the start result');
+    await f.vehicleAnswers(() => o.out.length === 1, 'the start result');
     const started = o.out[0].payload as Result;
     expect(started).to.include({ action: 'charge.start', status: 'success' });
     expect(started.charging?.status).to.equal('charging');
@@ -76,7 +64,7 @@ describe('ford-charge node (against the simulator, fake timers)', function () {
 
     helper.getNode('c1').receive({ payload: 'stop' });
     await until(() => f.sim.world.counts.get('api.command.stopCharge') === 1, 'the stop command');
-    await vehicleAnswers(() => o.out.length === 2, 'the stop result');
+    await f.vehicleAnswers(() => o.out.length === 2, 'the stop result');
     expect(o.out[1].payload).to.include({ action: 'charge.stop', status: 'success' });
     expect((o.out[1].payload as Result).charging?.status).to.equal('paused');
     expect(f.sim.world.fleet.get(sky.id)?.state.chargeEnabled).to.equal(false);
@@ -89,7 +77,7 @@ describe('ford-charge node (against the simulator, fake timers)', function () {
     await f.authorize(scopes);
     f.sim.world.counts.reset();
     helper.getNode('c1').receive({});
-    await errorsReach('c1', 1);
+    await f.errorsReach('c1', 1);
     expect(String(f.errors('c1')[0])).to.match(/this vehicle cannot charge: its engine type is ICE/);
     expect(f.of('c1').audit.at(-1)).to.include({ action: 'charge.start', outcome: 'failed' });
     expect(f.sim.world.counts.get('api.command.startCharge')).to.equal(0);
@@ -100,13 +88,13 @@ describe('ford-charge node (against the simulator, fake timers)', function () {
     await f.load([accountNode(f.sim.url, ['command:charge']), ...vehicleNode('ford-charge', 'c1', { vehicleId: truck.id, action: 'start' })]);
     await f.authorize(['command:charge']);
     helper.getNode('c1').receive({});
-    await errorsReach('c1', 1);
+    await f.errorsReach('c1', 1);
     expect(String(f.errors('c1')[0])).to.match(/does not support charge\.start/);
     expect(f.of('c1').audit.at(-1)).to.include({ action: 'charge.start', outcome: 'failed', httpStatus: 406 });
     expect(f.sim.world.counts.get('api.command.startCharge')).to.equal(1);
     // The API refused: no cooldown holds the next attempt back.
     helper.getNode('c1').receive({});
-    await errorsReach('c1', 2);
+    await f.errorsReach('c1', 2);
     expect(String(f.errors('c1')[1])).to.match(/406|does not support/);
   });
 
@@ -117,7 +105,7 @@ describe('ford-charge node (against the simulator, fake timers)', function () {
     await f.authorize(scopes, { email: 'fleet@example.com' });
     helper.getNode('c1').receive({});
     await until(() => f.sim.world.counts.get('api.command.startCharge') === 1, 'the start command');
-    await vehicleAnswers(() => f.of('c1').out.length === 1, 'the result');
+    await f.vehicleAnswers(() => f.of('c1').out.length === 1, 'the result');
     expect(f.of('c1').out[0].payload).to.include({ status: 'success' });
   });
 
@@ -128,12 +116,12 @@ describe('ford-charge node (against the simulator, fake timers)', function () {
     await f.authorize(scopes);
     helper.getNode('c1').receive({});
     await until(() => f.sim.world.counts.get('api.command.startCharge') === 1, 'the start command');
-    await vehicleAnswers(() => f.of('c1').out.length === 1, 'the result');
+    await f.vehicleAnswers(() => f.of('c1').out.length === 1, 'the result');
     expect(f.of('c1').out[0].payload).to.include({ status: 'failed', reason: 'not plugged in' });
     f.sim.world.fleet.patch(escape.id, { plugged: true, charging: false });
     helper.getNode('c1').receive({});
     await until(() => f.sim.world.counts.get('api.command.startCharge') === 2, 'the second start');
-    await vehicleAnswers(() => f.of('c1').out.length === 2, 'the second result');
+    await f.vehicleAnswers(() => f.of('c1').out.length === 2, 'the second result');
     expect(f.of('c1').out[1].payload).to.include({ status: 'success' });
   });
 
@@ -144,7 +132,7 @@ describe('ford-charge node (against the simulator, fake timers)', function () {
     f.sim.world.counts.reset();
     expect(f.lastStatus('c1')?.text).to.equal('command:charge not granted');
     helper.getNode('c1').receive({});
-    await errorsReach('c1', 1);
+    await f.errorsReach('c1', 1);
     expect(f.of('c1').audit.at(-1)).to.include({ action: 'charge.start', scope: 'command:charge', outcome: 'denied' });
     expect(f.sim.world.counts.get('api.total')).to.equal(0);
   });
@@ -175,7 +163,7 @@ describe('ford-charge node (against the simulator, fake timers)', function () {
 
     // An ICE has none: the API's 406 becomes a clear error.
     helper.getNode('c1').receive({ topic: 'schedules', vehicleId: byType('ICE').id });
-    await errorsReach('c1', 1);
+    await f.errorsReach('c1', 1);
     expect(String(f.errors('c1')[0])).to.match(/no charge schedules/);
   });
 });

@@ -32,21 +32,11 @@ describe('ford-lock node (against the simulator, fake timers)', function () {
   });
 
   /** Lets the vehicle answer (simulated time) and the node's status polls run (fake time) until `check` holds. */
-  async function vehicleAnswers(check: () => boolean, what: string, simAdvanceMs = 5 * SEC): Promise<void> {
+  async function vehicleAnswers(check: () => boolean, what: string): Promise<void> {
     await until(() => f.sim.world.counts.get('api.total') > 0, 'the command to reach the simulator');
-    f.sim.world.clock.advance(simAdvanceMs);
-    for (let i = 0; i < 40 && !check(); i++) {
-      await f.clock.tickAsync(250);
-      await realPause(10);
-    }
-    await until(check, what);
+    await f.vehicleAnswers(check, what);
   }
 
-  /** node.error is synchronous, output 2 is delivered a turn later: wait for both. */
-  async function errorsReach(id: string, n: number, what: string): Promise<void> {
-    await until(() => f.errors(id).length === n, what);
-    await realPause(20);
-  }
 
   function result(o: Outputs, i = -1): Result {
     return o.out.at(i)?.payload as Result;
@@ -112,7 +102,7 @@ describe('ford-lock node (against the simulator, fake timers)', function () {
     for (const wrong of ['not-the-id', true]) {
       const errors = f.errors('k1').length;
       helper.getNode('k1').receive({ confirm: wrong });
-      await errorsReach('k1', errors + 1, 'the refusal');
+      await f.errorsReach('k1', errors + 1, 'the refusal');
       expect(String(f.errors('k1').at(-1))).to.match(/confirmation refused/);
       expect(o.audit.at(-1)).to.include({ action: 'unlock', outcome: 'denied' });
     }
@@ -143,7 +133,7 @@ describe('ford-lock node (against the simulator, fake timers)', function () {
     helper.getNode('k1').receive({});
     await until(() => o.out.length === 1, 'the pending confirmation');
     helper.getNode('k1').receive(o.out[0]);
-    await errorsReach('k1', 1, 'the refusal');
+    await f.errorsReach('k1', 1, 'the refusal');
     expect(String(f.errors('k1')[0])).to.match(/pending message itself/);
     expect(o.audit.at(-1)).to.include({ action: 'unlock', outcome: 'denied' });
     expect(f.sim.world.counts.get('api.total')).to.equal(0);
@@ -166,7 +156,7 @@ describe('ford-lock node (against the simulator, fake timers)', function () {
     await vehicleAnswers(() => o.out.length === 3, 'the unlock');
     f.sim.world.counts.reset();
     helper.getNode('k1').receive({ payload: 'unlock' });
-    await errorsReach('k1', 1, 'the cooldown refusal');
+    await f.errorsReach('k1', 1, 'the cooldown refusal');
     expect(o.out).to.have.length(3);
     expect(o.audit.at(-1)).to.include({ action: 'unlock', outcome: 'rate-limited' });
     expect(f.sim.world.counts.get('api.total')).to.equal(0);
@@ -182,7 +172,7 @@ describe('ford-lock node (against the simulator, fake timers)', function () {
     f.sim.world.counts.reset();
     expect(f.lastStatus('k1')?.text).to.match(/unknown action/);
     helper.getNode('k1').receive({ payload: 'lock' });
-    await errorsReach('k1', 1, 'the refusal');
+    await f.errorsReach('k1', 1, 'the refusal');
     expect(String(f.errors('k1')[0])).to.match(/unknown action "open": choose lock, unlock or msg/);
     helper.getNode('k2').receive({ confirm: 'left over from another flow' });
     await vehicleAnswers(() => f.of('k2').out.length === 1, 'the lock');
@@ -200,7 +190,7 @@ describe('ford-lock node (against the simulator, fake timers)', function () {
     const id = (o.out[0] as { confirm: { id: string } }).confirm.id;
     await f.clock.tickAsync(31 * SEC);
     helper.getNode('k1').receive({ confirm: id });
-    await errorsReach('k1', 1, 'the refusal');
+    await f.errorsReach('k1', 1, 'the refusal');
     expect(String(f.errors('k1')[0])).to.match(/too late/);
     expect(o.audit.at(-1)).to.include({ action: 'unlock', outcome: 'denied' });
     await realPause();
@@ -214,7 +204,7 @@ describe('ford-lock node (against the simulator, fake timers)', function () {
     const o = f.of('k1');
     const bad: unknown[] = ['LOCK', 'open', '', 1, true, null, { action: 'lock' }, ['lock'], 'x'.repeat(10_000)];
     for (const payload of bad) helper.getNode('k1').receive({ payload });
-    await errorsReach('k1', bad.length, 'every refusal');
+    await f.errorsReach('k1', bad.length, 'every refusal');
     for (const err of f.errors('k1')) expect(String(err)).to.match(/msg.payload must be "lock" or "unlock"/);
     expect(o.audit.filter((r) => r.outcome === 'failed' || r.outcome === 'denied')).to.have.length(bad.length);
     await realPause();
@@ -277,7 +267,7 @@ describe('ford-lock node (against the simulator, fake timers)', function () {
     const o = f.of('k1');
     expect(f.lastStatus('k1')).to.deep.equal({ fill: 'red', shape: 'ring', text: 'command:lock not granted' });
     helper.getNode('k1').receive({});
-    await errorsReach('k1', 1, 'the refusal');
+    await f.errorsReach('k1', 1, 'the refusal');
     expect(String(f.errors('k1')[0])).to.match(/command:lock is not ticked in the account or not granted/);
     expect(o.audit.at(-1)).to.include({ action: 'lock', scope: 'command:lock', outcome: 'denied' });
     expect(o.out).to.have.length(0);
@@ -290,7 +280,7 @@ describe('ford-lock node (against the simulator, fake timers)', function () {
     await f.authorize(['read:status']);
     f.sim.world.counts.reset();
     helper.getNode('k1').receive({});
-    await errorsReach('k1', 1, 'the refusal');
+    await f.errorsReach('k1', 1, 'the refusal');
     expect(f.of('k1').audit.at(-1)).to.include({ outcome: 'denied' });
     await realPause();
     expect(f.sim.world.counts.get('api.total')).to.equal(0);
@@ -299,7 +289,7 @@ describe('ford-lock node (against the simulator, fake timers)', function () {
   it('refuses plainly on Ford\'s read-only FordConnect Query preset, before any request', async () => {
     await f.load([accountNode(f.sim.url, ['read:status', 'command:lock'], { preset: 'ford' }), ...vehicleNode('ford-lock', 'k1', { vehicleId: truck.id, action: 'lock' })]);
     helper.getNode('k1').receive({});
-    await errorsReach('k1', 1, 'the refusal');
+    await f.errorsReach('k1', 1, 'the refusal');
     expect(String(f.errors('k1')[0])).to.match(/offers no remote commands/);
     expect(f.of('k1').audit.at(-1)).to.include({ action: 'lock', outcome: 'denied' });
     expect(f.sim.world.counts.get('api.total')).to.equal(0);
@@ -313,7 +303,7 @@ describe('ford-lock node (against the simulator, fake timers)', function () {
     await vehicleAnswers(() => o.out.length === 1, 'the first lock');
     f.sim.world.counts.reset();
     helper.getNode('k1').receive({});
-    await errorsReach('k1', 1, 'the cooldown refusal');
+    await f.errorsReach('k1', 1, 'the cooldown refusal');
     expect(String(f.errors('k1')[0])).to.match(/cooldown 30 s/);
     expect(o.audit.at(-1)).to.include({ action: 'lock', outcome: 'rate-limited' });
     expect(f.lastStatus('k1')).to.include({ fill: 'yellow', text: 'cooldown' });
@@ -365,7 +355,7 @@ describe('ford-lock node (against the simulator, fake timers)', function () {
     f.sim.world.counts.reset();
     const hostile: unknown[] = ['../../oauth2/v2.0/token', `${truck.id}?x=1`, 'a'.repeat(100_000), { id: truck.id }, 42, ''];
     for (const vehicleId of hostile) helper.getNode('k1').receive({ vehicleId });
-    await errorsReach('k1', hostile.length, 'every refusal');
+    await f.errorsReach('k1', hostile.length, 'every refusal');
     expect(f.of('k1').audit).to.have.length(hostile.length);
     await realPause();
     expect(f.sim.world.counts.get('api.total')).to.equal(0);

@@ -22,19 +22,7 @@ describe('ford-remote-start and ford-horn-lights nodes (against the simulator, f
     await f.stop();
   });
 
-  async function vehicleAnswers(check: () => boolean, what: string): Promise<void> {
-    f.sim.world.clock.advance(5 * SEC);
-    for (let i = 0; i < 40 && !check(); i++) {
-      await f.clock.tickAsync(250);
-      await realPause(10);
-    }
-    await until(check, what);
-  }
 
-  async function errorsReach(id: string, n: number): Promise<void> {
-    await until(() => f.errors(id).length === n, `${n} error(s) on ${id}`);
-    await realPause(20);
-  }
 
   it('starts after confirmation, counts the run time down in its status, and stops', async () => {
     const scopes = ['read:status', 'command:remote-start'];
@@ -52,7 +40,7 @@ describe('ford-remote-start and ford-horn-lights nodes (against the simulator, f
 
     helper.getNode('r1').receive({ confirm: (o.out[0] as { confirm: { id: string } }).confirm });
     await until(() => f.sim.world.counts.get('api.command.startEngine') === 1, 'the start command');
-    await vehicleAnswers(() => o.out.length === 2, 'the start result');
+    await f.vehicleAnswers(() => o.out.length === 2, 'the start result');
     const started = o.out[1].payload as { status: string; engine?: { running: boolean; remainingMinutes?: number } };
     expect(started).to.include({ status: 'success' });
     expect(started.engine).to.deep.include({ running: true });
@@ -65,7 +53,7 @@ describe('ford-remote-start and ford-horn-lights nodes (against the simulator, f
     // Stop is never held back by a confirmation, and not by start's cooldown either.
     helper.getNode('r1').receive({ payload: 'stop' });
     await until(() => f.sim.world.counts.get('api.command.stopEngine') === 1, 'the stop command');
-    await vehicleAnswers(() => o.out.length === 3, 'the stop result');
+    await f.vehicleAnswers(() => o.out.length === 3, 'the stop result');
     expect(o.out[2].payload).to.include({ action: 'remote-stop', status: 'success' });
     expect((o.out[2].payload as { engine?: { running: boolean } }).engine?.running).to.equal(false);
     expect(f.lastStatus('r1')?.text).to.equal('engine off');
@@ -83,13 +71,13 @@ describe('ford-remote-start and ford-horn-lights nodes (against the simulator, f
     const o = f.of('r1');
 
     helper.getNode('r1').receive({ payload: 'go' });
-    await errorsReach('r1', 1);
+    await f.errorsReach('r1', 1);
     expect(String(f.errors('r1')[0])).to.match(/msg.payload must be "start" or "stop"; got "go"/);
 
     f.sim.world.fleet.patch(truck.id, { driving: true, speedKph: 50 });
     helper.getNode('r1').receive({ payload: 'start' });
     await until(() => f.sim.world.counts.get('api.command.startEngine') === 1, 'the start command');
-    await vehicleAnswers(() => o.out.length === 1, 'the failed start');
+    await f.vehicleAnswers(() => o.out.length === 1, 'the failed start');
     expect(o.out[0].payload).to.include({ action: 'remote-start', status: 'failed', reason: 'vehicle is being driven' });
     expect(o.audit.at(-1)).to.include({ action: 'remote-start', outcome: 'failed' });
   });
@@ -100,7 +88,7 @@ describe('ford-remote-start and ford-horn-lights nodes (against the simulator, f
     f.sim.world.counts.reset();
     expect(f.lastStatus('r1')?.text).to.equal('command:remote-start not granted');
     helper.getNode('r1').receive({});
-    await errorsReach('r1', 1);
+    await f.errorsReach('r1', 1);
     // Refused before a confirmation is even asked for.
     expect(f.of('r1').out).to.have.length(0);
     expect(f.of('r1').audit.at(-1)).to.include({ action: 'remote-start', outcome: 'denied' });
@@ -114,7 +102,7 @@ describe('ford-remote-start and ford-horn-lights nodes (against the simulator, f
     f.sim.world.faults.stepUpMaxAgeSeconds = 60;
     f.sim.world.clock.advance(5 * MIN);
     helper.getNode('r1').receive({});
-    await errorsReach('r1', 1);
+    await f.errorsReach('r1', 1);
     expect(String(f.errors('r1')[0])).to.match(/verify again.*re-authorize the ford-account/);
     expect(f.lastStatus('r1')).to.deep.equal({ fill: 'red', shape: 'ring', text: 'owner verification needed' });
     expect(f.of('r1').audit.at(-1)).to.include({ action: 'remote-start', outcome: 'denied', httpStatus: 401 });
@@ -128,7 +116,7 @@ describe('ford-remote-start and ford-horn-lights nodes (against the simulator, f
     f.sim.world.counts.reset();
     helper.getNode('r1').receive({});
     await until(() => f.sim.world.counts.get('api.command.startEngine') === 1, 'the start after a fresh sign-in');
-    await vehicleAnswers(() => f.of('r1').out.length === 1, 'the start result');
+    await f.vehicleAnswers(() => f.of('r1').out.length === 1, 'the start result');
     expect(f.of('r1').out[0].payload).to.include({ action: 'remote-start', status: 'success' });
     // The flag is spent: the next authorization is an ordinary one.
     const again = await helper.request().post('/ford-connect/accounts/acc/authorize').send({}).expect(200);
@@ -146,14 +134,14 @@ describe('ford-remote-start and ford-horn-lights nodes (against the simulator, f
     const o = f.of('h1');
     helper.getNode('h1').receive({ payload: { anything: 'goes' } });
     await until(() => f.sim.world.counts.get('api.command.signal') === 1, 'the signal');
-    await vehicleAnswers(() => o.out.length === 1, 'the signal result');
+    await f.vehicleAnswers(() => o.out.length === 1, 'the signal result');
     expect(o.out[0].payload).to.include({ action: 'horn-lights', vehicle: truck.id, status: 'success' });
     expect(o.audit.at(-1)).to.include({ action: 'horn-lights', scope: 'command:horn-lights', outcome: 'ok' });
     expect(f.sim.world.fleet.get(truck.id)?.state.lastSignalAt).to.be.a('number');
 
     f.sim.world.counts.reset();
     helper.getNode('h2').receive({});
-    await errorsReach('h2', 1);
+    await f.errorsReach('h2', 1);
     expect(f.of('h2').audit.at(-1)).to.include({ action: 'horn-lights', outcome: 'denied' });
     expect(f.sim.world.counts.get('api.total')).to.equal(0);
   });
