@@ -1,23 +1,18 @@
 import { Router, type Request, type Response } from 'express';
 import OAuth2Server from '@node-oauth/oauth2-server';
 import { loginUrl } from '../owner/login';
-import { appName } from '../owner/format';
 import type { World } from '../world';
 import { checkAuthorizeRequest, errorRedirect } from './authorize-request';
-import { authorizeErrorPage, consentPage, type ConsentView } from './consent-page';
-import type { ConsentRequests, PendingConsent } from './consent-requests';
+import { consentPage, type ConsentView } from './consent-page';
+import { consentResponses, pageHeaders } from './consent-responses';
+import type { ConsentRequests } from './consent-requests';
 import { recordGrant } from './grant-events';
 import { issueCode } from './issue-code';
 import { methodNotAllowed } from './oauth-errors';
 
 export const AUTHORIZE_PATH = '/oauth2/v2.0/authorize';
 
-/** Consent pages are personal and must not be framed (clickjacking the Allow button). */
-export function pageHeaders(res: Response): void {
-  res.set('Cache-Control', 'no-store');
-  res.set('X-Frame-Options', 'DENY');
-  res.set('Content-Security-Policy', "frame-ancestors 'none'");
-}
+export { pageHeaders };
 
 function list(value: unknown): string[] {
   if (typeof value === 'string') return [value];
@@ -33,18 +28,7 @@ export function authorizeRouter(world: World, server: OAuth2Server, consents: Co
   const router = Router();
   const { store } = world;
 
-  const sendPage = (res: Response, status: number, title: string, message: string): void => {
-    pageHeaders(res);
-    res.status(status).type('html').send(authorizeErrorPage(title, message));
-  };
-
-  const showConsent = (res: Response, status: number, consent: PendingConsent, extra: Pick<ConsentView, 'ticked' | 'error'> = {}): void => {
-    const owner = store.owners.get(consent.ownerId);
-    if (!owner) return sendPage(res, 400, 'Not signed in', 'Sign in again and restart from the app.');
-    const vehicles = world.fleet.ownedBy(owner.id).map((v) => ({ id: v.id, vin: v.vin, nickName: v.nickName, modelName: v.modelName }));
-    pageHeaders(res);
-    res.status(status).type('html').send(consentPage({ consent, owner, vehicles, appName: appName(world, consent.clientId), ...extra }));
-  };
+  const { sendPage, showConsent } = consentResponses<Pick<ConsentView, 'ticked' | 'error'>>(world, consentPage);
 
   router.get(AUTHORIZE_PATH, (req, res) => {
     world.counts.increment('oauth.authorize');

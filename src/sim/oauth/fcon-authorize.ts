@@ -1,12 +1,11 @@
 import { Router, type Request, type Response } from 'express';
 import type OAuth2Server from '@node-oauth/oauth2-server';
 import { loginUrl } from '../owner/login';
-import { appName } from '../owner/format';
 import type { World } from '../world';
-import { pageHeaders, sameOrigin } from './authorize';
+import { sameOrigin } from './authorize';
+import { consentResponses } from './consent-responses';
 import { errorRedirect } from './authorize-request';
-import { authorizeErrorPage } from './consent-page';
-import type { ConsentRequests, PendingConsent } from './consent-requests';
+import type { ConsentRequests } from './consent-requests';
 import { createQueryGrant, FCON_CATEGORY_NAMES } from './fcon-categories';
 import { FCON_INIT_PATH, fconConsentPage, type FconConsentView } from './fcon-consent-page';
 import { recordGrant } from './grant-events';
@@ -106,18 +105,7 @@ export function fconAuthorizeRouter(world: World, server: OAuth2Server, consents
   const router = Router();
   const { store } = world;
 
-  const sendPage = (res: Response, status: number, title: string, message: string): void => {
-    pageHeaders(res);
-    res.status(status).type('html').send(authorizeErrorPage(title, message));
-  };
-
-  const showConsent = (res: Response, status: number, consent: PendingConsent, extra: Pick<FconConsentView, 'chosen' | 'error'> = {}): void => {
-    const owner = store.owners.get(consent.ownerId);
-    if (!owner) return sendPage(res, 400, 'Not signed in', 'Sign in again and restart from the app.');
-    const vehicles = world.fleet.ownedBy(owner.id).map((v) => ({ id: v.id, vin: v.vin, nickName: v.nickName, modelName: v.modelName }));
-    pageHeaders(res);
-    res.status(status).type('html').send(fconConsentPage({ consent, owner, vehicles, appName: appName(world, consent.clientId), ...extra }));
-  };
+  const { sendPage, showConsent } = consentResponses<Pick<FconConsentView, 'chosen' | 'error'>>(world, fconConsentPage);
 
   router.get(FCON_INIT_PATH, (req, res) => {
     world.counts.increment(FCON_COUNTS.init);
