@@ -1,6 +1,7 @@
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { buildTokenManager, FordAccount, type AccountConfig } from '../lib/account';
+import type { AuditOutcome } from '../lib/audit';
 import { escapeHtml } from '../lib/html-escape';
 import { ApiError } from '../lib/api/errors';
 import { OAuthError, ReauthorizationNeededError, type TokenManager } from '../lib/oauth/token-manager';
@@ -26,6 +27,17 @@ export function registerAccountAdmin(RED: NodeAPI): void {
     const node = RED.nodes.getNode(id) as FordAccountNode | null;
     return node && node.type === 'ford-account' ? node : undefined;
   };
+
+  /**
+   * One `auth.grant` record per authorization that finished, was refused or
+   * failed, on the account it belongs to (when deployed): who may act for
+   * the owner is exactly what an audit trail is for. Never a token or code.
+   */
+  const auditGrant = (id: string, outcome: AuditOutcome, detail: string): void => {
+    const account = deployed(id)?.account;
+    account?.audit({ nodeId: id, nodeType: 'ford-account', nodeName: account.config.name, action: 'auth.grant', outcome, detail });
+  };
+  const grantedText = (manager: TokenManager): string => `granted: ${(manager.grantedScopes ?? []).join(' ') || 'no scopes named'}`;
 
   /** The dialog's unsaved values, with secrets the editor no longer has taken from the saved credentials. */
   const configFromRequest = (id: string, body: unknown): AccountConfig => {
@@ -76,7 +88,14 @@ export function registerAccountAdmin(RED: NodeAPI): void {
       const id = String(req.params.id);
       const config = configFromRequest(id, req.body);
       if (config.grant === 'client_credentials') {
-        const manager = await finish(config, (m) => m.authorizeClientCredentials());
+        let manager: TokenManager;
+        try {
+          manager = await finish(config, (m) => m.authorizeClientCredentials());
+        } catch (err) {
+          auditGrant(id, 'failed', `client credentials: ${describe(err)}`);
+          throw err;
+        }
+        auditGrant(id, 'ok', `client credentials; ${grantedText(manager)}`);
         res.json({ connected: true, ...statusOf(manager) });
         return;
       }
@@ -100,18 +119,22 @@ export function registerAccountAdmin(RED: NodeAPI): void {
     }
     if (typeof q.error === 'string') {
       const why = q.error === 'access_denied' ? 'Access was denied on the consent page.' : `The provider answered: ${q.error}${typeof q.error_description === 'string' ? ` (${q.error_description})` : ''}.`;
+      auditGrant(entry.accountId, 'denied', `callback: ${why}`);
       page(res, 400, 'Authorization not completed', `${why} Nothing was changed.`);
       return;
     }
     if (typeof q.code !== 'string' || !q.code) {
+      auditGrant(entry.accountId, 'failed', 'callback: the provider sent no authorization code');
       page(res, 400, 'Authorization not completed', 'The provider sent no authorization code. Nothing was changed.');
       return;
     }
     try {
       const code = q.code;
-      await finish(entry.context, (m) => m.completeAuthorization(code, entry.codeVerifier));
+      const manager = await finish(entry.context, (m) => m.completeAuthorization(code, entry.codeVerifier));
+      auditGrant(entry.accountId, 'ok', `authorized through the callback; ${grantedText(manager)}`);
       page(res, 200, 'Connected', 'Your Ford account is connected to Node-RED. You can close this tab and return to the editor.');
     } catch (err) {
+      auditGrant(entry.accountId, 'failed', `callback: ${describe(err)}`);
       page(res, 400, 'Authorization failed', `${describe(err)} Nothing was changed.`);
     }
   });
@@ -125,22 +148,28 @@ export function registerAccountAdmin(RED: NodeAPI): void {
     }
     const entry = pending.take(parsed.state, id);
     if (!entry) {
+      auditGrant(id, 'denied', 'pasted redirect refused: it belongs to no authorization started from this node (unknown, already used, expired or another account\'s)');
       res.status(400).json({ error: 'That address does not belong to an authorization started from this node, or it was already used or has expired. Press Authorize again.' });
       return;
     }
     if (parsed.error) {
-      res.status(400).json({ error: parsed.error === 'access_denied' ? 'Access was denied on the consent page.' : `The provider answered: ${parsed.error}.` });
+      const why = parsed.error === 'access_denied' ? 'Access was denied on the consent page.' : `The provider answered: ${parsed.error}.`;
+      auditGrant(id, 'denied', `pasted redirect: ${why}`);
+      res.status(400).json({ error: why });
       return;
     }
     if (!parsed.code) {
+      auditGrant(id, 'failed', 'pasted redirect: the address has no authorization code');
       res.status(400).json({ error: 'The address has no authorization code.' });
       return;
     }
     try {
       const code = parsed.code;
       const manager = await finish(entry.context, (m) => m.completeAuthorization(code, entry.codeVerifier));
+      auditGrant(id, 'ok', `authorized through a pasted redirect; ${grantedText(manager)}`);
       res.json({ connected: true, ...statusOf(manager) });
     } catch (err) {
+      auditGrant(id, 'failed', `pasted redirect: ${describe(err)}`);
       sendError(res, err);
     }
   });
