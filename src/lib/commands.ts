@@ -130,8 +130,9 @@ export class CommandRunner {
     const run = this.send(request.account.vehicleApi(), vehicleId, spec, (request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000)
       .catch((err: unknown) => {
         // An API that answered "no" (4xx) did not act: that attempt does not hold the next one back.
-        // Without an answer (network, 5xx) the command may have reached the car, so the cooldown stands.
-        if (err instanceof ApiError && err.httpStatus !== undefined && err.httpStatus < 500) this.lastSent.delete(key);
+        // Without an answer (network, 5xx) the command may have reached the car, so the cooldown stands;
+        // so it does after a 2xx whose body could not be read: the API accepted the command.
+        if (err instanceof ApiError && err.httpStatus !== undefined && err.httpStatus >= 400 && err.httpStatus < 500) this.lastSent.delete(key);
         throw err;
       })
       .finally(() => this.inFlight.delete(key));
