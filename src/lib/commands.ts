@@ -88,6 +88,8 @@ const FIRST_POLL_MS = 250;
 const FAST_POLL_CAP_MS = 1000;
 const FAST_PHASE_MS = 15_000;
 const SLOW_POLL_MS = 3000;
+/** When a command's 429 carries no Retry-After, seconds. */
+const DEFAULT_RETRY_AFTER_SECONDS = 60;
 /** Transient errors in a row while following a command before giving up on it. */
 const MAX_TRANSIENT_ERRORS = 5;
 
@@ -98,6 +100,12 @@ export class CommandRunner {
   /** When each (account, vehicle, action) was last sent, and until when that holds the next one back. */
   private readonly lastSent = new Map<string, { at: number; until: number }>();
   private readonly inFlight = new Map<string, Promise<CommandResult>>();
+  /**
+   * A 429 to a command holds every command of that account on that vehicle
+   * back until its Retry-After has passed: the API said when to come back,
+   * and a looping flow must not knock again meanwhile.
+   */
+  private readonly retryAfter = new Map<string, number>();
 
   constructor(private readonly clock: RunnerClock = systemClock) {}
 
@@ -121,7 +129,7 @@ export class CommandRunner {
     const key = this.key(request.account, vehicleId, spec.action);
     const running = this.inFlight.get(key);
     if (running) return running.then((result) => ({ ...result, coalesced: true }));
-    const cooling = this.cooldownRefusal(key, spec, request.cooldownSeconds);
+    const cooling = this.retryAfterRefusal(request.account, vehicleId, spec) ?? this.cooldownRefusal(key, spec, request.cooldownSeconds);
     if (cooling) return Promise.reject(cooling);
 
     const now = this.clock.now();
@@ -133,6 +141,11 @@ export class CommandRunner {
         // Without an answer (network, 5xx) the command may have reached the car, so the cooldown stands;
         // so it does after a 2xx whose body could not be read: the API accepted the command.
         if (err instanceof ApiError && err.httpStatus !== undefined && err.httpStatus >= 400 && err.httpStatus < 500) this.lastSent.delete(key);
+        // A 429 says when to ask again: nothing goes to this vehicle before then.
+        if (err instanceof ApiError && err.kind === 'rate-limited' && err.httpStatus === 429) {
+          const seconds = Math.max(1, err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS);
+          this.retryAfter.set(this.vehicleKey(request.account, vehicleId), this.clock.now() + seconds * 1000);
+        }
         throw err;
       })
       .finally(() => this.inFlight.delete(key));
@@ -155,17 +168,30 @@ export class CommandRunner {
     }
     if (vehicleId === undefined) return undefined;
     const key = this.key(account, vehicleId, action);
-    return this.inFlight.has(key) ? undefined : this.cooldownRefusal(key, spec, cooldownSeconds);
+    return this.inFlight.has(key) ? undefined : (this.retryAfterRefusal(account, vehicleId, spec) ?? this.cooldownRefusal(key, spec, cooldownSeconds));
   }
 
   /** Forgets cooldowns and in-flight commands (tests, and a package reload). */
   reset(): void {
     this.lastSent.clear();
     this.inFlight.clear();
+    this.retryAfter.clear();
   }
 
   private key(account: CommandAccount, vehicleId: string, action: CommandAction): string {
-    return `${account.config.id}|${vehicleId.toLowerCase()}|${action}`;
+    return `${this.vehicleKey(account, vehicleId)}|${action}`;
+  }
+
+  private vehicleKey(account: CommandAccount, vehicleId: string): string {
+    return `${account.config.id}|${vehicleId.toLowerCase()}`;
+  }
+
+  private retryAfterRefusal(account: CommandAccount, vehicleId: string, spec: CommandSpec): CommandRefusedError | undefined {
+    const until = this.retryAfter.get(this.vehicleKey(account, vehicleId));
+    const now = this.clock.now();
+    if (until === undefined || now >= until) return undefined;
+    const wait = Math.ceil((until - now) / 1000);
+    return new CommandRefusedError('rate-limited', `${spec.action} not sent: the API rate-limited this vehicle's commands (429) and asked to retry after ${new Date(until).toISOString()}; the next is allowed in ${wait} s`, undefined, wait);
   }
 
   private cooldownRefusal(key: string, spec: CommandSpec, cooldownSeconds: number | undefined): CommandRefusedError | undefined {
@@ -227,6 +253,7 @@ export class CommandRunner {
   /** Forgets cooldowns that have run out, each by its own length. */
   private prune(now: number): void {
     for (const [key, sent] of this.lastSent) if (now >= sent.until) this.lastSent.delete(key);
+    for (const [key, until] of this.retryAfter) if (now >= until) this.retryAfter.delete(key);
   }
 }
 
