@@ -71,8 +71,17 @@ export class HttpClient {
   }
 
   private async send(method: Method, path: string, token: string, body: unknown): Promise<AxiosResponse> {
+    const once = (): Promise<AxiosResponse> => this.http.request({ method, url: path, data: body, headers: { Authorization: `Bearer ${token}` } });
     try {
-      return await this.http.request({ method, url: path, data: body, headers: { Authorization: `Bearer ${token}` } });
+      try {
+        return await once();
+      } catch (err) {
+        // A kept-alive connection the server had closed while it sat idle (a restart, its keep-alive
+        // timeout) resets as it is reused. Node's advice: try once more on a fresh connection. Only for
+        // reads, which may be repeated; a command is never sent twice.
+        if (method.toUpperCase() === 'GET' && staleConnection(err)) return await once();
+        throw err;
+      }
     } catch (err) {
       const e = err as { code?: string; message?: string };
       const what = e.code === 'ETIMEDOUT' || e.code === 'ECONNABORTED' ? 'timed out' : `failed (${e.code ?? e.message ?? 'network error'})`;
@@ -119,6 +128,12 @@ export class HttpClient {
     }
     return new ApiError('bad-request', `${where}: ${described ?? `HTTP ${status}`}`, status);
   }
+}
+
+/** A reset on a reused keep-alive socket (`ClientRequest.reusedSocket`, which axios errors carry as `request`). */
+function staleConnection(err: unknown): boolean {
+  const e = err as { code?: string; request?: { reusedSocket?: boolean } };
+  return e.code === 'ECONNRESET' && e.request?.reusedSocket === true;
 }
 
 /** The human part of Ford's various error bodies. */
