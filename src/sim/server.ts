@@ -10,6 +10,7 @@ import { fordConnectV1Router } from './surfaces/fordconnect-v1';
 import { FCON_QUERY_BASE, fconQueryRouter } from './surfaces/fcon-query';
 import { ownerRouter } from './owner/routes';
 import { controlRouter } from './control/routes';
+import { answerFaults } from './control/answer-faults';
 
 export interface RunningSimulator {
   /** Base URL, e.g. http://127.0.0.1:8370 */
@@ -17,6 +18,25 @@ export interface RunningSimulator {
   port: number;
   world: World;
   close(): Promise<void>;
+}
+
+/** What {@link startSimulator} gives: a simulator that can also go down and come back. */
+export interface RestartableSimulator extends RunningSimulator {
+  /**
+   * Stops answering, as a crashed or restarting server does: the listening
+   * socket and every open connection close (a request under way gets no
+   * answer, though what it asked for may still happen), the world — vehicles,
+   * grants and tokens, counts, faults, the clock — stays. Idempotent.
+   */
+  stopListening(): Promise<void>;
+  /** Listens again on the same address and port, with the same world. Idempotent. */
+  listenAgain(): Promise<void>;
+  /** {@link stopListening}, then {@link listenAgain}: the same simulator, back on the same port. */
+  restart(): Promise<void>;
+  /** Whether it is listening now. */
+  readonly listening: boolean;
+  /** Requests received and not answered yet (e.g. held by `latencyMs`), for tests that must not move time while one is being served. */
+  readonly openRequests: number;
 }
 
 /** The express app over a world; exported so tests can mount it however they like. */
@@ -40,6 +60,7 @@ export function createApp(world: World): express.Express {
       next();
     });
   }
+  app.use(answerFaults(world));
   app.get('/', (_req, res) => res.redirect(302, '/owner/apps'));
   // Browsers ask for it on every page; an empty answer keeps their consoles clean.
   app.get('/favicon.ico', (_req, res) => res.status(204).end());
@@ -71,28 +92,55 @@ export function createApp(world: World): express.Express {
 }
 
 /** Starts a simulator; the library entry tests and the launcher use. */
-export async function startSimulator(partial: Partial<SimOptions> = {}): Promise<RunningSimulator> {
+export async function startSimulator(partial: Partial<SimOptions> = {}): Promise<RestartableSimulator> {
   const options = resolveOptions(partial);
   const world = new World(options);
-  const server: Server = createServer(createApp(world));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  const app = createApp(world);
+  let openRequests = 0;
+  const server: Server = createServer((req, res) => {
+    openRequests++;
+    res.once('close', () => openRequests--);
+    app(req, res);
   });
+  const listen = (port: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  const stopListening = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  await listen(options.port);
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
+  const listenAgain = async (): Promise<void> => {
+    if (!server.listening) await listen(port);
+  };
   return {
     url: `http://${hostForUrl}:${port}`,
     port,
     world,
-    close: () =>
-      new Promise<void>((resolve) => {
-        world.fleet.stop();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    get listening() {
+      return server.listening;
+    },
+    get openRequests() {
+      return openRequests;
+    },
+    stopListening,
+    listenAgain,
+    restart: async () => {
+      await stopListening();
+      await listenAgain();
+    },
+    close: async () => {
+      world.fleet.stop();
+      await stopListening();
+    },
   };
 }

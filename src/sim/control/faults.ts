@@ -26,14 +26,28 @@ export interface FaultSettings {
   html401Rate: number;
   /** FordConnect Query only: share of requests answered 429 `{ errorCode, errorMessage }` without a Retry-After. */
   rateLimitNoRetryAfterRate: number;
+  /**
+   * A spoilt body on successful vehicle API answers (both surfaces; the
+   * request itself is carried out: a command reaches the vehicle):
+   * `truncated` JSON cut off half-way, `non-json` a plain-text `OK`, `html` a
+   * gateway's 502 error page instead of the answer, `wrong-types` every value
+   * of a type no field takes (strings become `true`, numbers and booleans
+   * `"n/a"`), `missing-fields` nothing but `status`. `none`: off.
+   */
+  bodyFault: BodyFault;
+  /** Share of successful API answers the body fault spoils (default 1: every one). */
+  bodyFaultRate: number;
 }
+
+export const BODY_FAULTS = ['none', 'truncated', 'non-json', 'html', 'wrong-types', 'missing-fields'] as const;
+export type BodyFault = (typeof BODY_FAULTS)[number];
 
 export function defaultFaults(): FaultSettings {
-  return { latencyMs: 0, errorRate: 0, rateLimitRate: 0, retryAfterSeconds: 30, offlineVehicles: [], stepUpMaxAgeSeconds: 0, html401Rate: 0, rateLimitNoRetryAfterRate: 0 };
+  return { latencyMs: 0, errorRate: 0, rateLimitRate: 0, retryAfterSeconds: 30, offlineVehicles: [], stepUpMaxAgeSeconds: 0, html401Rate: 0, rateLimitNoRetryAfterRate: 0, bodyFault: 'none', bodyFaultRate: 1 };
 }
 
-const NUMERIC: (keyof FaultSettings)[] = ['latencyMs', 'errorRate', 'rateLimitRate', 'retryAfterSeconds', 'stepUpMaxAgeSeconds', 'html401Rate', 'rateLimitNoRetryAfterRate'];
-const RATES = new Set<keyof FaultSettings>(['errorRate', 'rateLimitRate', 'html401Rate', 'rateLimitNoRetryAfterRate']);
+const NUMERIC: (keyof FaultSettings)[] = ['latencyMs', 'errorRate', 'rateLimitRate', 'retryAfterSeconds', 'stepUpMaxAgeSeconds', 'html401Rate', 'rateLimitNoRetryAfterRate', 'bodyFaultRate'];
+const RATES = new Set<keyof FaultSettings>(['errorRate', 'rateLimitRate', 'html401Rate', 'rateLimitNoRetryAfterRate', 'bodyFaultRate']);
 /** RFC 9470's max_age is a whole number of seconds. */
 const WHOLE = new Set<keyof FaultSettings>(['stepUpMaxAgeSeconds']);
 
@@ -50,6 +64,9 @@ export function applyFaults(target: FaultSettings, patch: unknown): string | und
     } else if (key === 'offlineVehicles') {
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) return 'offlineVehicles must be an array of vehicle ids';
       next.offlineVehicles = [...value];
+    } else if (key === 'bodyFault') {
+      if (!(BODY_FAULTS as readonly unknown[]).includes(value)) return `bodyFault must be one of ${BODY_FAULTS.join(', ')}`;
+      next.bodyFault = value as BodyFault;
     } else {
       return `unknown fault: ${key}`;
     }

@@ -1,4 +1,5 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { answerCounts } from './answer-faults';
 import { applyFaults, defaultFaults } from './faults';
 import { controlRefusal } from './loopback';
 import { clockView, grantView } from './views';
@@ -144,6 +145,16 @@ export function controlRouter(world: World): Router {
     delete: (_req, res) => {
       world.counts.reset();
       res.json(world.counts.snapshot());
+    },
+  });
+
+  route('/sim/answers', {
+    get: (_req, res) => {
+      res.json(answerCounts(world).snapshot());
+    },
+    delete: (_req, res) => {
+      answerCounts(world).reset();
+      res.json(answerCounts(world).snapshot());
     },
   });
 
