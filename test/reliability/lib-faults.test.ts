@@ -209,7 +209,7 @@ describe('reliability: fault injection in the simulator and the lib (real timers
     it('one refresh serves every call waiting at the same moment, even with 2 s tokens (a real FordAccount)', async () => {
       await sim.close();
       sim = await startSimulator({ port: 0, host: '127.0.0.1', seed: 42, accessTokenSeconds: 2 });
-      const { account, dir } = accountWithTokens(sim);
+      const { account, dir } = accountWithTokens(sim, 0);
       try {
         sim.world.counts.reset();
         const id = vehicle();
@@ -220,18 +220,38 @@ describe('reliability: fault injection in the simulator and the lib (real timers
       }
     });
 
+    it('with 2 s tokens, calls every 250 ms for 8 s cost about 8 s / 2 s refreshes, not one per call (the margin is a tenth of the lifetime)', async function () {
+      this.timeout(20_000);
+      await sim.close();
+      sim = await startSimulator({ port: 0, host: '127.0.0.1', seed: 42, accessTokenSeconds: 2 });
+      const { account, dir } = accountWithTokens(sim);
+      try {
+        sim.world.counts.reset();
+        for (let i = 0; i < 32; i++) {
+          await account.vehicleApi().listVehicles();
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        const refreshes = sim.world.counts.get('oauth.token.refresh_token');
+        // 32 calls over 8 s and a little: a token serves 1.8 s, until the next call after that (about 2 s): 3 or 4.
+        expect(refreshes, 'refreshes').to.be.within(3, 4);
+        expect(answerCounts(sim.world).get('api.401'), 'no call met an expired token').to.equal(0);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
   });
 });
 
 /** A FordAccount whose token file holds a fresh grant of the demo owner (no browser), as the editor's Authorize leaves it. */
-function accountWithTokens(sim: RestartableSimulator): { account: FordAccount; dir: string } {
+function accountWithTokens(sim: RestartableSimulator, expiresInMs = 2 * SEC): { account: FordAccount; dir: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ford-lib-faults-'));
   const client = sim.world.options.demoClient;
   const scopes = ['read:status', 'read:location'];
   const grant = sim.world.store.createGrant('owner-1', client.id, scopes, sim.world.fleet.ownedBy('owner-1').map((v) => v.id));
   const access = sim.world.store.issueAccessToken(grant, scopes);
   const refresh = sim.world.store.issueRefreshToken(grant, scopes);
-  new TokenStore(dir, 'acct-lib').save({ accessToken: access.token, tokenType: 'Bearer', expiresAt: Date.now() + 2 * SEC, refreshToken: refresh.token, grantedScopes: scopes, authorizedAt: Date.now() });
+  new TokenStore(dir, 'acct-lib').save({ accessToken: access.token, tokenType: 'Bearer', issuedAt: Date.now(), expiresAt: Date.now() + expiresInMs, refreshToken: refresh.token, grantedScopes: scopes, authorizedAt: Date.now() });
   const account = new FordAccount(
     { id: 'acct-lib', preset: 'simulator', grant: 'authorization_code', redirectUri: 'http://127.0.0.1:1880/cb', scopes, clientId: client.id, clientSecret: client.secret },
     { tokenDir: dir, simulatorUrl: sim.url },

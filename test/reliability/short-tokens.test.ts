@@ -11,14 +11,14 @@ const SEC = 1000;
 const MIN = 60 * SEC;
 const HOUR = 60 * MIN;
 const SCOPES = ['read:status', 'read:location', 'command:lock'];
-/** The token manager refreshes this long before expiry (token-manager.ts, refreshMarginSeconds default). */
-const MARGIN_S = 60;
+/** The token manager refreshes a tenth of a token's lifetime before expiry, at most 60 s (token-manager.ts). */
+const marginSeconds = (lifetime: number): number => Math.min(60, lifetime / 10);
 
 /**
  * An hour of polling and commands (fake time, the simulator's clock moved
  * with it) against access tokens that live 2 s, and 120 s: no API call may
  * ever meet an expired token (the simulator counts every 401 refusing one),
- * refreshes follow the token lifetime (less the manager's 60 s margin), one
+ * refreshes follow the token lifetime (less the manager's margin), one
  * refresh serves every call waiting for it, and nothing fails.
  */
 describe('reliability: short-lived access tokens over a long run', function () {
@@ -76,10 +76,14 @@ describe('reliability: short-lived access tokens over a long run', function () {
 
   it('2 s tokens: an hour with zero expired-token 401s; calls at the same moment share one refresh, and no call refreshes twice', async () => {
     await flow(2);
-    // The first poll: status and location leave together and wait for one refresh.
+    // The first poll uses the token the authorization gave; by the second it is dead, and status and location,
+    // leaving together, wait for one refresh.
     await f.advance(0);
     await until(() => f.of('s1').out.length === 1 && f.of('l1').out.length === 1, 'the first poll');
-    expect([f.count('api.total'), f.count('oauth.token.refresh_token')], 'calls, refreshes').to.deep.equal([2, 1]);
+    expect([f.count('api.total'), f.count('oauth.token.refresh_token')], 'calls, refreshes').to.deep.equal([2, 0]);
+    await f.advance(30 * SEC);
+    await until(() => f.of('s1').out.length === 2 && f.of('l1').out.length === 2, 'the second poll');
+    expect([f.count('api.total'), f.count('oauth.token.refresh_token')], 'calls, refreshes').to.deep.equal([4, 1]);
 
     const { commands } = await anHour();
     const refreshes = f.count('oauth.token.refresh_token');
@@ -98,10 +102,13 @@ describe('reliability: short-lived access tokens over a long run', function () {
     expect(f.count('api.vehicle.info') - commands, 'status polls besides the read after each command').to.be.within(120, 122);
     // A 2 s token is dead by the next poll: every call moment needs a refresh, none needs two.
     expect(refreshes, 'never more refreshes than calls').to.be.at.most(calls);
+    // Between polls a token is only refreshed for the calls that follow a command, never faster than it expires.
+    expect(refreshes, 'at most run time / (lifetime − margin)').to.be.at.most(HOUR / ((2 - marginSeconds(2)) * SEC));
+    expect(refreshes, 'one per poll at most, and a few per command followed (about 4 s each)').to.be.at.most(polls + commands * 4);
     expect(refreshes, 'at least one per poll: the token is always expired by then').to.be.at.least(polls / 2);
   });
 
-  it('120 s tokens: an hour with zero expired-token 401s, and refreshes ≈ run time / (lifetime − 60 s margin) = 60', async () => {
+  it('120 s tokens: an hour with zero expired-token 401s, and refreshes ≈ run time / lifetime = 30', async () => {
     await flow(120);
     await anHour();
     const refreshes = f.count('oauth.token.refresh_token');
@@ -111,8 +118,8 @@ describe('reliability: short-lived access tokens over a long run', function () {
     expect(f.answers('api.401.token-expired'), 'calls refused for an expired token').to.equal(0);
     expect(f.answers('api.401')).to.equal(0);
     noFailures();
-    // A token is used until 60 s before it expires: 60 s of use each, 60 refreshes an hour (± one at each end).
-    const expected = HOUR / ((120 - MARGIN_S) * SEC);
+    // A token is used until 12 s before it expires; polls come every 30 s, so each token serves until the poll at 120 s.
+    const expected = HOUR / (Math.ceil((120 - marginSeconds(120)) / 30) * 30 * SEC);
     expect(refreshes, `refreshes ≈ ${expected}`).to.be.within(expected - 2, expected + 2);
     expect(accountRecords.filter((r) => r.action === 'token.refresh' && r.outcome === 'ok').length, 'one token.refresh audit record each').to.equal(refreshes);
   });

@@ -25,18 +25,7 @@ describe('lib/oauth/token-manager (against the simulator)', () => {
     const body = await connect(sim.url, { scopes: ['read:status'] });
     const store = new TokenStore(dir, 'acc');
     store.save({ accessToken: body.access_token, refreshToken: body.refresh_token, tokenType: 'Bearer', expiresAt: Date.now() + 1_000_000, grantedScopes: ['read:status'], authorizedAt: Date.now() });
-    const manager = new TokenManager({
-      clientId: DEMO_CLIENT.clientId,
-      clientSecret: DEMO_CLIENT.clientSecret,
-      grant: 'authorization_code',
-      authorizeUrl: `${sim.url}/oauth2/v2.0/authorize`,
-      tokenUrl: `${sim.url}/oauth2/v2.0/token`,
-      revokeUrl: `${sim.url}/oauth2/v2.0/revoke`,
-      redirectUri: DEMO_CLIENT.redirectUri,
-      requestScopes: ['read:status'],
-      store,
-      ...extra,
-    });
+    const manager = managerOf(store, { revokeUrl: `${sim.url}/oauth2/v2.0/revoke`, ...extra });
     return { manager, store, refreshToken: body.refresh_token };
   }
 
@@ -106,5 +95,80 @@ describe('lib/oauth/token-manager (against the simulator)', () => {
     const fresh = await manager.refresh();
     expect(events).to.deep.equal(['ok: access token refreshed']);
     expect(events.join()).to.not.include(fresh.accessToken);
+  });
+
+  /** Another manager of an existing token file, as a redeployed account builds. */
+  function managerOf(store: TokenStore, extra: Partial<ConstructorParameters<typeof TokenManager>[0]> = {}): TokenManager {
+    return new TokenManager({
+      clientId: DEMO_CLIENT.clientId,
+      clientSecret: DEMO_CLIENT.clientSecret,
+      grant: 'authorization_code',
+      authorizeUrl: `${sim.url}/oauth2/v2.0/authorize`,
+      tokenUrl: `${sim.url}/oauth2/v2.0/token`,
+      redirectUri: DEMO_CLIENT.redirectUri,
+      requestScopes: ['read:status'],
+      store,
+      ...extra,
+    });
+  }
+
+  describe('two managers of one token file (an account redeployed while its old self still follows a command)', () => {
+    it('the one that refreshes second takes what the first stored instead of replaying the rotated refresh token', async () => {
+      const { manager: old, store } = await authorizedManager();
+      const fresh = managerOf(store);
+      const rotated = await fresh.refresh();
+      sim.world.counts.reset();
+      const adopted = await old.refresh();
+      expect(adopted.accessToken, 'the token the other manager got').to.equal(rotated.accessToken);
+      expect(sim.world.counts.get('oauth.token.refresh_token'), 'no second token request').to.equal(0);
+      expect(old.state).to.equal('authorized');
+      expect((await introspect(sim.url, rotated.accessToken)).body.active, 'the grant is alive').to.equal(true);
+    });
+
+    it('refreshing at the same moment, they make one token request between them', async () => {
+      const { manager: old, store } = await authorizedManager();
+      const fresh = managerOf(store);
+      sim.world.counts.reset();
+      const [a, b] = await Promise.all([old.refresh(), fresh.refresh()]);
+      expect(a.accessToken).to.equal(b.accessToken);
+      expect(sim.world.counts.get('oauth.token.refresh_token')).to.equal(1);
+      expect(sim.world.alerts.all().filter((alert) => alert.kind === 'refresh-token-reuse'), 'no replay alert').to.deep.equal([]);
+    });
+  });
+
+  describe('the refresh margin', () => {
+    async function managerAt(clock: { now: number }, lifetimeMs: number, issuedAt: number | undefined): Promise<TokenManager> {
+      const { store } = await authorizedManager();
+      const tokens = store.load();
+      if (!tokens) throw new Error('no tokens');
+      store.save({ ...tokens, issuedAt, expiresAt: clock.now + lifetimeMs });
+      return managerOf(store, { now: () => clock.now });
+    }
+
+    for (const [label, lifetimeMs, usedForMs] of [
+      ['a 2 s token is used for 1.8 s', 2_000, 1_800],
+      ['a 120 s token is used for 108 s', 120_000, 108_000],
+      ['a 20 min token is used for 19 min (the margin is at most 60 s)', 1_200_000, 1_140_000],
+    ] as const) {
+      it(`is a tenth of the lifetime, at most 60 s: ${label}`, async () => {
+        const clock = { now: Date.now() };
+        const manager = await managerAt(clock, lifetimeMs, clock.now);
+        const first = await manager.getAccessToken();
+        clock.now += usedForMs - 1;
+        expect(await manager.getAccessToken(), 'still the first token').to.equal(first);
+        expect(manager.refreshCount).to.equal(0);
+        clock.now += 1;
+        expect(await manager.getAccessToken(), 'refreshed').to.not.equal(first);
+        expect(manager.refreshCount).to.equal(1);
+      });
+    }
+
+    it('is the full 60 s for a token file from before lifetimes were kept', async () => {
+      const clock = { now: Date.now() };
+      const manager = await managerAt(clock, 90_000, undefined);
+      const first = await manager.getAccessToken();
+      clock.now += 30_000;
+      expect(await manager.getAccessToken()).to.not.equal(first);
+    });
   });
 });

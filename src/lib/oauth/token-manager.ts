@@ -25,7 +25,11 @@ export interface TokenManagerOptions {
   /** Scopes to ask for (the ones ticked in the node, plus what the provider needs). */
   requestScopes: string[];
   store: TokenStore;
-  /** Refresh this long before expiry, so a request never leaves with a token about to die. */
+  /**
+   * Refresh up to this long before expiry, so a request never leaves with a
+   * token about to die; never more than a tenth of the token's lifetime, or
+   * a short-lived token would be refreshed before every call.
+   */
   refreshMarginSeconds?: number;
   now?: () => number;
   /** Extra authorize parameters a provider needs (Ford's `make`, `application_id`). */
@@ -110,6 +114,17 @@ export function pkcePair(): { verifier: string; challenge: string } {
   const verifier = randomBytes(32).toString('base64url');
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
+
+/** A tenth of a token's lifetime: its margin, so a 2 s token is used for 1.8 s and a 20 min one for 19 min. */
+const MARGIN_SHARE_OF_LIFETIME = 0.1;
+
+/**
+ * Refreshes under way, by token file. A redeployed account's old manager may
+ * still be following a command while the new one reads the same file: they
+ * take turns, and each adopts what the other stored, because a refresh token
+ * used twice makes the provider revoke the whole grant (RFC 9700 §4.14.2).
+ */
+const refreshesByFile = new Map<string, Promise<unknown>>();
 
 export class TokenManager {
   private tokens?: StoredTokens;
@@ -224,8 +239,15 @@ export class TokenManager {
     if (this.reauthReason) throw new ReauthorizationNeededError(this.reauthReason);
     if (!this.tokens) throw new ReauthorizationNeededError('not authorized yet');
     if (this.unsaved) this.persist();
-    if (this.tokens.expiresAt - this.marginMs > this.now()) return this.tokens.accessToken;
+    if (!this.refreshDue(this.tokens)) return this.tokens.accessToken;
     return (await this.refresh()).accessToken;
+  }
+
+  private refreshDue(tokens: StoredTokens): boolean {
+    // Token files written before `issuedAt` existed get the full margin.
+    const lifetime = tokens.issuedAt === undefined ? Infinity : tokens.expiresAt - tokens.issuedAt;
+    const margin = Math.min(this.marginMs, lifetime * MARGIN_SHARE_OF_LIFETIME);
+    return tokens.expiresAt - margin <= this.now();
   }
 
   /**
@@ -240,11 +262,44 @@ export class TokenManager {
 
   refresh(): Promise<StoredTokens> {
     if (!this.refreshing) {
-      this.refreshing = this.doRefresh().finally(() => {
+      this.refreshing = this.refreshInTurn().finally(() => {
         this.refreshing = undefined;
       });
     }
     return this.refreshing;
+  }
+
+  /** Waits for any other manager of the same file, then refreshes only if what it stored is not good enough. */
+  private async refreshInTurn(): Promise<StoredTokens> {
+    const file = this.options.store.file;
+    for (let other = refreshesByFile.get(file); other; other = refreshesByFile.get(file)) {
+      await other.catch(() => undefined);
+    }
+    const adopted = this.adoptNewerStoredTokens();
+    if (adopted && !this.refreshDue(adopted)) return adopted;
+    const mine = this.doRefresh();
+    refreshesByFile.set(file, mine);
+    try {
+      return await mine;
+    } finally {
+      if (refreshesByFile.get(file) === mine) refreshesByFile.delete(file);
+    }
+  }
+
+  /** Takes the file's tokens when another manager rotated them since this one last looked. */
+  private adoptNewerStoredTokens(): StoredTokens | undefined {
+    const current = this.tokens;
+    // Unsaved tokens are newer than the file by definition.
+    if (!current || this.unsaved) return undefined;
+    let stored: StoredTokens | undefined;
+    try {
+      stored = this.options.store.load();
+    } catch {
+      return undefined;
+    }
+    if (!stored || stored.accessToken === current.accessToken || stored.expiresAt < current.expiresAt) return undefined;
+    this.tokens = stored;
+    return stored;
   }
 
   private async doRefresh(): Promise<StoredTokens> {
@@ -289,6 +344,7 @@ export class TokenManager {
     const tokens: StoredTokens = {
       accessToken,
       tokenType: typeof raw.token_type === 'string' ? raw.token_type : 'Bearer',
+      issuedAt: this.now(),
       expiresAt: this.now() + (Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 1200) * 1000,
       // Keep the old refresh token when the provider does not rotate it.
       refreshToken: typeof raw.refresh_token === 'string' ? raw.refresh_token : previous?.refreshToken,

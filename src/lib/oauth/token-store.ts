@@ -14,6 +14,8 @@ export interface StoredTokens {
   tokenType: string;
   /** Epoch ms. */
   expiresAt: number;
+  /** Epoch ms the access token was received; with `expiresAt`, its lifetime. */
+  issuedAt?: number;
   refreshToken?: string;
   /** Scopes the provider granted, as it named them. */
   grantedScopes?: string[];
