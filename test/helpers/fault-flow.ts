@@ -1,9 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import sinon from 'sinon';
+import { expect } from 'chai';
+import type sinon from 'sinon';
 import helper from 'node-red-node-test-helper';
 import type { SimOptions } from '../../src/sim';
 import { startSimulator, type RestartableSimulator } from '../../src/sim/server';
@@ -11,9 +9,7 @@ import { answerCounts } from '../../src/sim/control/answer-faults';
 import type { FordAccount } from '../../src/lib/account';
 import { commandRunner } from '../../src/lib/commands';
 import type { AuditRecord } from '../../src/lib/audit';
-import type { FordAccountNode } from '../../src/nodes/account-node';
-import { consentAt } from './consent';
-import { CREDENTIALS, NODE_MODULES, type FlowNode, type NodeStatusCall, type Outputs } from './vehicle-flow';
+import { CREDENTIALS, noOutputs, realPause, VehicleFlow, type FlowNode, type Outputs } from './vehicle-flow';
 
 /**
  * The reliability suites' harness: what VehicleFlow does (a simulator and a
@@ -27,10 +23,6 @@ import { CREDENTIALS, NODE_MODULES, type FlowNode, type NodeStatusCall, type Out
  * - a recorder of unhandled rejections and uncaught exceptions;
  * - the account objects of every start (for their audit rings).
  */
-
-const TAB = 'flow1';
-const VEHICLE_NODE_TYPES: readonly string[] = ['ford-status', 'ford-location', 'ford-lock', 'ford-remote-start', 'ford-horn-lights', 'ford-charge'];
-const FAKED = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] as const;
 
 /** Unhandled rejections and uncaught exceptions while installed; a suite asserts the list stays empty. */
 export class ProcessProblems {
@@ -76,7 +68,6 @@ export class HttpWatch {
   }
 }
 
-const realSetTimeout = globalThis.setTimeout;
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 interface FakeTimer {
@@ -102,85 +93,63 @@ export function kitTimers(clock: sinon.SinonFakeTimers): string[] {
   return (heap?.timers ?? []).filter((t) => !NOT_THE_KIT.has(t.func.name)).map((t) => `in ${t.callAt - clock.now} ms: ${String(t.func).slice(0, 200)}`);
 }
 
-export class FaultFlow {
-  sim!: RestartableSimulator;
-  clock!: sinon.SinonFakeTimers;
-  userDir!: string;
+export class FaultFlow extends VehicleFlow {
+  declare sim: RestartableSimulator;
   /** Every FordAccount this test's Node-RED starts built, oldest first (one per start). */
   readonly accounts: FordAccount[] = [];
   /** Timers of the kit still pending after the last flow was closed (checked by {@link stop}). */
   leftoverTimers: string[] = [];
   readonly http = new HttpWatch();
+  protected override readonly tabLabel: string = 'fault tests';
+  protected override readonly userDirPrefix: string = 'ford-faults-';
   private flow: FlowNode[] = [];
   private credentials: Record<string, unknown> = CREDENTIALS;
-  private readonly outputs = new Map<string, Outputs>();
   private readonly all = new Map<string, Outputs>();
 
-  async start(simOptions: Partial<SimOptions> = {}): Promise<void> {
+  override async start(simOptions: Partial<SimOptions> = {}): Promise<void> {
     this.accounts.length = 0;
     this.leftoverTimers = [];
     this.http.install();
     this.sim = await startSimulator({ port: 0, host: '127.0.0.1', seed: 42, ...simOptions });
-    this.userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ford-faults-'));
-    helper.settings({ userDir: this.userDir });
-    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err) : resolve())));
+    await this.startNodeRed();
   }
 
   /**
    * Closes the flow under the fake timers (the hubs clear theirs), counts
    * what the kit left behind, then the rest. Idempotent enough for afterEach.
    */
-  async stop(): Promise<void> {
-    this.outputs.clear();
+  override async stop(): Promise<void> {
     this.all.clear();
-    await helper.unload();
-    if (this.clock) {
-      // The simulator's own timers (vehicles settling commands) are its business, and close() clears them.
-      this.sim?.world.fleet.stop();
-      this.leftoverTimers = kitTimers(this.clock);
-      this.clock.restore();
-    }
-    this.clock = undefined as unknown as sinon.SinonFakeTimers;
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-    await this.sim?.close();
+    await super.stop();
     this.http.uninstall();
-    fs.rmSync(this.userDir, { recursive: true, force: true });
+  }
+
+  protected override flowClosed(clock: sinon.SinonFakeTimers): void {
+    // The simulator's own timers (vehicles settling commands) are its business, and close() clears them.
+    this.sim?.world.fleet.stop();
+    this.leftoverTimers = kitTimers(clock);
   }
 
   /** Installs fake timers starting at `now`, loads the flow and collects the outputs of every vehicle node. */
-  async load(flow: FlowNode[], credentials: Record<string, unknown> = CREDENTIALS, now: number = Date.now()): Promise<void> {
+  override async load(flow: FlowNode[], credentials: Record<string, unknown> = CREDENTIALS, now: number = Date.now()): Promise<void> {
     this.flow = flow;
     this.credentials = credentials;
-    this.clock = sinon.useFakeTimers({ now, toFake: [...FAKED], shouldClearNativeTimers: true });
-    await helper.load(NODE_MODULES, [{ id: TAB, type: 'tab', label: 'fault tests' }, ...flow], credentials);
-    this.collect(flow);
+    await super.load(flow, credentials, now);
+  }
+
+  protected override async loadFlow(flow: FlowNode[], credentials: Record<string, unknown>): Promise<void> {
+    await super.loadFlow(flow, credentials);
     this.accounts.push(this.account);
   }
 
-  /** Collects the outputs of every vehicle node of a freshly loaded flow. */
-  private collect(flow: FlowNode[]): void {
-    for (const n of flow) {
-      if (!VEHICLE_NODE_TYPES.includes(n.type)) continue;
-      const o: Outputs = { out: [], audit: [], auditMsgs: [] };
-      let all = this.all.get(n.id);
-      if (!all) {
-        all = { out: [], audit: [], auditMsgs: [] };
-        this.all.set(n.id, all);
-      }
-      const acrossRestarts = all;
-      this.outputs.set(n.id, o);
-      helper.getNode(`${n.id}-out`).on('input', (msg: unknown) => {
-        o.out.push(msg as Record<string, unknown>);
-        acrossRestarts.out.push(msg as Record<string, unknown>);
-      });
-      helper.getNode(`${n.id}-audit`).on('input', (msg: unknown) => {
-        const record = (msg as { payload: AuditRecord }).payload;
-        for (const target of [o, acrossRestarts]) {
-          target.auditMsgs.push(msg as Record<string, unknown>);
-          target.audit.push(record);
-        }
-      });
+  /** Every vehicle node's outputs are also kept across restarts, for {@link ever}. */
+  protected override alsoCollectInto(id: string): Outputs[] {
+    let all = this.all.get(id);
+    if (!all) {
+      all = noOutputs();
+      this.all.set(id, all);
     }
+    return [all];
   }
 
   /**
@@ -198,8 +167,8 @@ export class FaultFlow {
     commandRunner.reset();
     const now = Date.now();
     this.clock.restore();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err) : resolve())));
+    await this.stopServer();
+    await this.startServer();
     await this.load(this.flow, this.credentials, now);
   }
 
@@ -212,9 +181,7 @@ export class FaultFlow {
    */
   async redeploy(): Promise<void> {
     await helper.unload();
-    await helper.load(NODE_MODULES, [{ id: TAB, type: 'tab', label: 'fault tests' }, ...this.flow], this.credentials);
-    this.collect(this.flow);
-    this.accounts.push(this.account);
+    await this.loadFlow(this.flow, this.credentials);
   }
 
   /**
@@ -237,14 +204,14 @@ export class FaultFlow {
         // Everything on the wire has reached the simulator: being served, or held by its latency fault.
         quiet = 0;
         if (++held > 3) {
-          await new Promise((r) => realSetTimeout(r, 25));
+          await realPause(25);
           if (this.http.inFlight > 0 && this.http.inFlight <= this.sim.openRequests) return;
           held = 0;
         }
       } else {
         quiet = 0;
         held = 0;
-        if (performance.now() - start > 2) await new Promise((r) => realSetTimeout(r, 1));
+        if (performance.now() - start > 2) await realPause(1);
       }
     }
   }
@@ -278,19 +245,6 @@ export class FaultFlow {
     return spent;
   }
 
-  get account(): FordAccount {
-    const account = (helper.getNode('acc') as unknown as FordAccountNode).account;
-    if (!account) throw new Error('the ford-account node has no account');
-    return account;
-  }
-
-  /** The outputs of one vehicle node since the last (re)start. */
-  of(id: string): Outputs {
-    const o = this.outputs.get(id);
-    if (!o) throw new Error(`no vehicle node ${id} in the flow`);
-    return o;
-  }
-
   /** The outputs of one vehicle node since the test began, across Node-RED restarts. */
   ever(id: string): Outputs {
     const o = this.all.get(id);
@@ -303,38 +257,8 @@ export class FaultFlow {
     return [...this.all.values()].flatMap((o) => o.audit);
   }
 
-  /** Editor: Authorize; browser: sign in and consent (ticking `tick`); provider: back to the callback. */
-  async authorize(tick: string[]): Promise<void> {
-    const start = await helper.request().post('/ford-connect/accounts/acc/authorize').send({}).expect(200);
-    const redirect = new URL(await consentAt(start.body.url as string, { tick }));
-    await helper.request().get(`/ford-connect/auth/callback${redirect.search}`).expect(200).expect(/Connected/);
-  }
-
-  statuses(id: string): NodeStatusCall[] {
-    const node = helper.getNode(id);
-    const spy = node.status as unknown as sinon.SinonSpy;
-    return spy
-      .getCalls()
-      .filter((c) => c.thisValue === node)
-      .map((c) => c.args[0] as NodeStatusCall);
-  }
-
-  lastStatus(id: string): NodeStatusCall | undefined {
-    return this.statuses(id).at(-1);
-  }
-
-  /** Every node.error() of one node since the last (re)start: the first argument of each. */
-  errors(id: string): unknown[] {
-    const node = helper.getNode(id);
-    const spy = node.error as unknown as sinon.SinonSpy;
-    return spy
-      .getCalls()
-      .filter((c) => c.thisValue === node)
-      .map((c) => c.args[0]);
-  }
-
   /** A request count at the simulator (any key of its RequestCounts). */
-  count(key: string): number {
+  override count(key: string): number {
     return this.sim.world.counts.get(key);
   }
 
@@ -342,13 +266,37 @@ export class FaultFlow {
   answers(key: string): number {
     return answerCounts(this.sim.world).get(key);
   }
-
-  ownedVehicles(ownerId = 'owner-1'): { id: string; nickName: string; engineType: string }[] {
-    return this.sim.world.fleet.ownedBy(ownerId).map((v) => ({ id: v.id, nickName: v.spec.nickName, engineType: v.spec.engineType }));
-  }
 }
 
 /** Prints a figure a test measured when FAULT_REPORT is set (`FAULT_REPORT=1 npx mocha …`), for the record. */
 export function measured(label: string, value: unknown): void {
   if (process.env.FAULT_REPORT) console.log(`      measured: ${label} = ${JSON.stringify(value)}`);
+}
+
+/**
+ * The hooks most reliability suites share, registered in the calling
+ * describe(): the process watched for unhandled rejections and uncaught
+ * exceptions; before each test a clean command runner, a FaultFlow started
+ * (default simulator options) and `truck` set to the owner's first vehicle;
+ * after each, the flow stopped, and nothing unhandled and no timer of the
+ * kit left behind. `truck` is one object, refilled before each test.
+ */
+export function faultSuite(): { f: FaultFlow; problems: ProcessProblems; truck: { id: string; nickName: string; engineType: string } } {
+  const f = new FaultFlow();
+  const problems = new ProcessProblems();
+  const truck = { id: '', nickName: '', engineType: '' };
+
+  before(() => problems.install());
+  after(() => problems.uninstall());
+  beforeEach(async () => {
+    commandRunner.reset();
+    await f.start();
+    Object.assign(truck, f.ownedVehicles()[0]);
+  });
+  afterEach(async () => {
+    await f.stop();
+    expect(problems.seen, 'unhandled rejections / uncaught exceptions').to.deep.equal([]);
+    expect(f.leftoverTimers, 'timers the kit left behind').to.deep.equal([]);
+  });
+  return { f, problems, truck };
 }

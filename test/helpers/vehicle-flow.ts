@@ -37,6 +37,9 @@ export const REDIRECT = 'http://127.0.0.1:1880/ford-connect/auth/callback';
 const TAB = 'flow1';
 export const CREDENTIALS = { acc: { clientId: 'demo-client', clientSecret: 'demo-secret' } };
 
+/** The globals {@link VehicleFlow.load} fakes. */
+const FAKED = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] as const;
+
 /** Captured before any test fakes the global timers: real waits for real HTTP. */
 const realSetTimeout = globalThis.setTimeout;
 
@@ -59,6 +62,10 @@ export interface Outputs {
   audit: AuditRecord[];
   /** The whole output-2 messages (topic included). */
   auditMsgs: Record<string, unknown>[];
+}
+
+export function noOutputs(): Outputs {
+  return { out: [], audit: [], auditMsgs: [] };
 }
 
 export function accountNode(simUrl: string, scopes: string[], extra: Record<string, unknown> = {}): FlowNode {
@@ -94,44 +101,83 @@ export class VehicleFlow {
   sim!: RunningSimulator;
   clock!: sinon.SinonFakeTimers;
   userDir!: string;
+  /** The label of the flow's tab, and how the temporary user dir's name begins. */
+  protected readonly tabLabel: string = 'vehicle nodes';
+  protected readonly userDirPrefix: string = 'ford-vehicle-nodes-';
   private readonly outputs = new Map<string, Outputs>();
 
   /** beforeEach: a fresh simulator (its state, counts and faults are the test's own) and Node-RED. */
   async start(): Promise<void> {
     this.sim = await withSimulator();
-    this.userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ford-vehicle-nodes-'));
+    await this.startNodeRed();
+  }
+
+  /** A fresh user dir for Node-RED (the test helper's server), and the server started on it. */
+  protected async startNodeRed(): Promise<void> {
+    this.userDir = fs.mkdtempSync(path.join(os.tmpdir(), this.userDirPrefix));
     helper.settings({ userDir: this.userDir });
-    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err) : resolve())));
+    await this.startServer();
+  }
+
+  protected startServer(): Promise<void> {
+    return new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err) : resolve())));
+  }
+
+  protected stopServer(): Promise<void> {
+    return new Promise<void>((resolve) => helper.stopServer(() => resolve()));
   }
 
   /** afterEach: close the flow while the fake timers are still there (the hubs clear theirs), then everything else. */
   async stop(): Promise<void> {
     this.outputs.clear();
     await helper.unload();
-    this.clock?.restore();
+    if (this.clock) {
+      this.flowClosed(this.clock);
+      this.clock.restore();
+    }
     this.clock = undefined as unknown as sinon.SinonFakeTimers;
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    await this.stopServer();
     await this.sim?.close();
     fs.rmSync(this.userDir, { recursive: true, force: true });
   }
 
+  /** Called by {@link stop} once the flow is closed, while the fake timers are still installed. */
+  protected flowClosed(_clock: sinon.SinonFakeTimers): void {}
+
   /**
-   * Installs fake timers (before the flow starts, so every hub timer is fake),
-   * loads the flow and collects the outputs of every vehicle node in it.
+   * Installs fake timers starting at `now` (before the flow starts, so every
+   * hub timer is fake), loads the flow and collects the outputs of every
+   * vehicle node in it.
    */
-  async load(flow: FlowNode[], credentials: Record<string, unknown> = CREDENTIALS): Promise<void> {
-    this.clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], shouldClearNativeTimers: true });
-    await helper.load(NODE_MODULES, [{ id: TAB, type: 'tab', label: 'vehicle nodes' }, ...flow], credentials);
+  async load(flow: FlowNode[], credentials: Record<string, unknown> = CREDENTIALS, now: number = Date.now()): Promise<void> {
+    this.clock = sinon.useFakeTimers({ now, toFake: [...FAKED], shouldClearNativeTimers: true });
+    await this.loadFlow(flow, credentials);
+  }
+
+  /** Loads the flow into the running Node-RED (on whatever timers are installed) and collects its vehicle nodes' outputs. */
+  protected async loadFlow(flow: FlowNode[], credentials: Record<string, unknown>): Promise<void> {
+    await helper.load(NODE_MODULES, [{ id: TAB, type: 'tab', label: this.tabLabel }, ...flow], credentials);
     for (const n of flow) {
       if (!VEHICLE_NODE_TYPES.includes(n.type)) continue;
-      const o: Outputs = { out: [], audit: [], auditMsgs: [] };
+      const o = noOutputs();
       this.outputs.set(n.id, o);
-      helper.getNode(`${n.id}-out`).on('input', (msg: unknown) => o.out.push(msg as Record<string, unknown>));
+      const targets = [o, ...this.alsoCollectInto(n.id)];
+      helper.getNode(`${n.id}-out`).on('input', (msg: unknown) => {
+        for (const t of targets) t.out.push(msg as Record<string, unknown>);
+      });
       helper.getNode(`${n.id}-audit`).on('input', (msg: unknown) => {
-        o.auditMsgs.push(msg as Record<string, unknown>);
-        o.audit.push((msg as { payload: AuditRecord }).payload);
+        const record = (msg as { payload: AuditRecord }).payload;
+        for (const t of targets) {
+          t.auditMsgs.push(msg as Record<string, unknown>);
+          t.audit.push(record);
+        }
       });
     }
+  }
+
+  /** Where else the outputs of vehicle node `id` are collected, besides {@link of}'s (none here). */
+  protected alsoCollectInto(_id: string): Outputs[] {
+    return [];
   }
 
   get account(): FordAccount {
@@ -140,6 +186,7 @@ export class VehicleFlow {
     return account;
   }
 
+  /** The outputs of one vehicle node since the flow was last loaded. */
   of(id: string): Outputs {
     const o = this.outputs.get(id);
     if (!o) throw new Error(`no vehicle node ${id} in the flow`);
