@@ -24,10 +24,12 @@ export interface CommandSpec {
   sensitive: boolean;
   /** Default cooldown, seconds: how soon the same action may reach the same vehicle again. */
   cooldownSeconds: number;
+  /** Sending it twice leaves the car as sending it once: the only kind sent again after a send without an answer. */
+  idempotent?: boolean;
 }
 
 export const COMMAND_SPECS: Readonly<Record<CommandAction, CommandSpec>> = {
-  lock: { action: 'lock', command: 'lock', scope: 'command:lock', sensitive: false, cooldownSeconds: 5 },
+  lock: { action: 'lock', command: 'lock', scope: 'command:lock', sensitive: false, cooldownSeconds: 5, idempotent: true },
   unlock: { action: 'unlock', command: 'unlock', scope: 'command:lock', sensitive: true, cooldownSeconds: 30 },
   'remote-start': { action: 'remote-start', command: 'startEngine', scope: 'command:remote-start', sensitive: true, cooldownSeconds: 120 },
   // Stopping must stay possible right after a start: only a short guard against loops.
@@ -46,6 +48,7 @@ export interface CommandAccount {
   vehicleApi(): VehicleApi;
 }
 
+/** `timeout`: no answer from the vehicle, in time or at all, so it may still act. */
 export type CommandOutcomeStatus = 'success' | 'failed' | 'timeout';
 
 export interface CommandResult {
@@ -95,6 +98,23 @@ const MAX_TRANSIENT_ERRORS = 5;
 
 /** A command refused before any request: no scope, cooldown, read-only API, bad vehicle id. */
 export class CommandRefusedError extends ApiError {}
+
+/**
+ * The command left but no answer came back (no response, a timeout, a 5xx),
+ * or the API took it with an answer nobody can read: it may have reached
+ * the vehicle, so it is not sent again (a lock without an answer, once).
+ */
+export class CommandOutcomeUnknownError extends ApiError {}
+
+/** Connection errors that mean the request never left this machine. */
+const NEVER_SENT = /\((ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)\)$/;
+
+/** A send that may have reached the vehicle although it got no answer. */
+function unanswered(err: unknown): err is ApiError {
+  if (!(err instanceof ApiError)) return false;
+  if (err.kind === 'server') return true;
+  return err.kind === 'network' && !NEVER_SENT.test(err.message);
+}
 
 export class CommandRunner {
   /** When each (account, vehicle, action) was last sent, and until when that holds the next one back. */
@@ -209,9 +229,27 @@ export class CommandRunner {
     if (!account.can(spec.scope)) throw new CommandRefusedError('scope', `${spec.scope} is not ticked in the account or not granted by the owner`, undefined, undefined, spec.scope);
   }
 
+  /** Sends once; a lock that got no answer is sent once more, as locking twice is harmless. */
+  private async sendCommand(api: VehicleApi, vehicleId: string, spec: CommandSpec): Promise<string> {
+    try {
+      return await api.sendCommand(vehicleId, spec.command);
+    } catch (first) {
+      // A 2xx whose body could not be read: the API took the command; sending it again would be a second one.
+      if (first instanceof ApiError && first.kind === 'bad-response') throw outcomeUnknown(spec, first, 'the API accepted it, but its answer could not be read', NOT_SENT_AGAIN);
+      if (!unanswered(first)) throw first;
+      if (!spec.idempotent) throw outcomeUnknown(spec, first, 'no answer', NOT_SENT_AGAIN);
+      try {
+        return await api.sendCommand(vehicleId, spec.command);
+      } catch (second) {
+        // Whatever became of the second, the first may have reached the vehicle.
+        throw outcomeUnknown(spec, first, 'no answer', `sent once more (locking twice is harmless), which ${errorMessage(second)}; check the vehicle`);
+      }
+    }
+  }
+
   private async send(api: VehicleApi, vehicleId: string, spec: CommandSpec, timeoutMs: number): Promise<CommandResult> {
     const started = this.clock.now();
-    const commandId = await api.sendCommand(vehicleId, spec.command);
+    const commandId = await this.sendCommand(api, vehicleId, spec);
     const deadline = started + Math.max(1000, timeoutMs);
     const result = (status: CommandOutcomeStatus, reason?: string): CommandResult => ({
       action: spec.action,
@@ -243,7 +281,8 @@ export class CommandRunner {
           continue;
         }
         if ((error.kind === 'server' || error.kind === 'network' || error.kind === 'bad-response') && ++transientErrors < MAX_TRANSIENT_ERRORS) continue;
-        return result('failed', `could not follow the command: ${error.message}`);
+        // The API accepted the command: only the vehicle's answer is missing.
+        return result('timeout', `could not follow the command: ${error.message}; the vehicle may still act`);
       }
       if (state.state === 'completed') return result('success');
       if (state.state === 'failed') return result('failed', failureReason(state.raw));
@@ -255,6 +294,16 @@ export class CommandRunner {
     for (const [key, sent] of this.lastSent) if (now >= sent.until) this.lastSent.delete(key);
     for (const [key, until] of this.retryAfter) if (now >= until) this.retryAfter.delete(key);
   }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+const NOT_SENT_AGAIN = 'it was not sent again; check the vehicle before sending it again';
+
+function outcomeUnknown(spec: CommandSpec, err: ApiError, why: string, then: string): CommandOutcomeUnknownError {
+  return new CommandOutcomeUnknownError(err.kind, `${err.message}: ${why}, so ${spec.action} may have reached the vehicle; ${then}`, err.httpStatus, err.retryAfterSeconds);
 }
 
 /** The vehicle's words when the API gives them (the simulator's extension), else Ford's bare FAILED. */

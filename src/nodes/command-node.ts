@@ -1,6 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { ApiError } from '../lib/api/errors';
-import { commandRunner, COMMAND_SPECS, CommandRefusedError, stateAfterCommand, type CommandAction, type CommandResult, type CommandVehicleState } from '../lib/commands';
+import { commandRunner, COMMAND_SPECS, CommandOutcomeUnknownError, CommandRefusedError, stateAfterCommand, type CommandAction, type CommandResult, type CommandVehicleState } from '../lib/commands';
 import { Confirmations, confirmationRefusal } from '../lib/confirmations';
 import type { FordAccount } from '../lib/account';
 import type { AuthState } from '../lib/oauth/token-manager';
@@ -170,6 +170,7 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
       else if (kind === 'rate-limited') setStatus({ fill: 'yellow', shape: 'ring', text: err instanceof CommandRefusedError ? 'cooldown' : 'rate limited' });
       else if (kind === 'reauth' && base.account?.account) setStatus(accountStateStatus(base.account.account.state) ?? { fill: 'red', shape: 'ring', text: 're-authorization needed' });
       else if (err instanceof CommandRefusedError) setStatus(refusalStatus(err));
+      else if (err instanceof CommandOutcomeUnknownError) setStatus({ fill: 'yellow', shape: 'ring', text: `${action}: no answer, may have acted` });
       else setStatus({ fill: 'red', shape: 'ring', text: text.slice(0, 60) });
       if (kind === 'step-up' && base.account?.account) base.account.account.stepUpRequested = true;
       const detail =
@@ -178,7 +179,9 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
           : kind === 'not-acceptable' && err instanceof ApiError && err.httpStatus === 406
             ? `${text}: the vehicle does not support ${action}`
             : text;
-      sendAudit(base, send, { vehicleId, action, scope: COMMAND_SPECS[action].scope, outcome: outcomeOf(err), detail, httpStatus: err instanceof ApiError ? err.httpStatus : undefined });
+      // No answer is not a refusal: like a timeout, the vehicle may act.
+      const outcome = err instanceof CommandOutcomeUnknownError ? 'timeout' : outcomeOf(err);
+      sendAudit(base, send, { vehicleId, action, scope: COMMAND_SPECS[action].scope, outcome, detail, httpStatus: err instanceof ApiError ? err.httpStatus : undefined });
       done(safeError(new Error(`${spec.type}: ${detail}`)));
     };
 

@@ -8,6 +8,7 @@ import type { VehicleStatus } from '../../src/lib/api/status';
 import type { CommandStateResult, LocationResult, StatusRefreshResult, StatusResult, VehicleApi, VehicleCommand, VehicleSummary } from '../../src/lib/api/vehicle-api';
 import {
   COMMAND_SPECS,
+  CommandOutcomeUnknownError,
   CommandRefusedError,
   CommandRunner,
   DEFAULT_TIMEOUT_SECONDS,
@@ -448,39 +449,96 @@ describe('lib/commands (fake API, fake timers)', () => {
       expect(api.polls).to.have.length(10);
     });
 
-    it('gives up as failed on the 5th transient error in a row ("could not follow the command")', async () => {
+    it('gives up on the 5th transient error in a row as timeout: accepted, so the vehicle may still act ("could not follow the command")', async () => {
       api.states = ['pending', new ApiError('server', 'e1', 500), new ApiError('network', 'e2'), new ApiError('bad-response', 'e3'), new ApiError('server', 'e4', 503), new ApiError('network', 'ECONNREFUSED')];
       api.rest = 'completed';
       const result = await runFor(request(), 20 * SEC);
-      expect(result.status).to.equal('failed');
-      expect(result.reason).to.equal('could not follow the command: ECONNREFUSED');
+      expect(result.status).to.equal('timeout');
+      expect(result.reason).to.equal('could not follow the command: ECONNREFUSED; the vehicle may still act');
       expect(api.polls).to.have.length(6);
       expect(result.durationMs).to.equal(pollTimes()[5]);
       expect(api.sent).to.have.length(1);
     });
 
-    it('fails at once on a non-transient error', async () => {
+    it('stops following at once on a non-transient error, as timeout (the API had accepted the command)', async () => {
       for (const error of [new ApiError('forbidden', 'IP not on the allow-list', 403), new ApiError('not-found', 'no such command', 404)]) {
         runner.reset();
         api.polls = [];
         api.states = [error];
         const result = await runFor(request(), 250);
-        expect(result.status).to.equal('failed');
-        expect(result.reason).to.equal(`could not follow the command: ${error.message}`);
+        expect(result.status).to.equal('timeout');
+        expect(result.reason).to.equal(`could not follow the command: ${error.message}; the vehicle may still act`);
         expect(api.polls).to.have.length(1);
       }
     });
 
-    it('rejects with the API error when sendCommand fails, and never re-sends the command', async () => {
-      const error = new ApiError('server', 'gateway timeout', 504);
-      api.sendAnswer = error;
-      const t = track(runner.run(request({ action: 'remote-start' })));
-      await clock.tickAsync(10 * 60 * SEC);
-      expect(t.settled).to.equal(true);
-      expect(t.error).to.equal(error);
-      expect(t.error).to.not.be.instanceOf(CommandRefusedError);
-      expect(api.sent).to.have.length(1);
+    it('rejects a send without an answer as "may have reached the vehicle", and never re-sends an unlock, start or signal', async () => {
+      for (const action of ['unlock', 'remote-start', 'remote-stop', 'horn-lights', 'charge.start', 'charge.stop'] as const) {
+        runner.reset();
+        api.sent = [];
+        api.sendAnswer = new ApiError('server', 'gateway timeout', 504);
+        const t = track(runner.run(request({ action })));
+        await clock.tickAsync(10 * 60 * SEC);
+        expect(t.settled).to.equal(true);
+        expect(t.error, action).to.be.instanceOf(CommandOutcomeUnknownError).and.not.be.instanceOf(CommandRefusedError);
+        const err = t.error as CommandOutcomeUnknownError;
+        expect([err.kind, err.httpStatus]).to.deep.equal(['server', 504]);
+        expect(err.message).to.equal(`gateway timeout: no answer, so ${action} may have reached the vehicle; it was not sent again; check the vehicle before sending it again`);
+        expect(api.sent, action).to.have.length(1);
+      }
       expect(api.polls).to.have.length(0);
+    });
+
+    it('sends a lock that got no answer once more (locking twice is harmless), and follows the one that was answered', async () => {
+      let calls = 0;
+      api.sendAnswer = () => (++calls === 1 ? new ApiError('network', 'POST /v1/vehicles/x/lock timed out') : `cmd-${calls}`);
+      const result = await runFor(request({ action: 'lock' }), 250);
+      expect(result).to.deep.include({ status: 'success', commandId: 'cmd-2' });
+      expect(api.sent.map((x) => x.command)).to.deep.equal(['lock', 'lock']);
+    });
+
+    it('a lock without an answer twice is "may have reached the vehicle", after exactly two sends', async () => {
+      api.sendAnswer = new ApiError('network', 'POST /v1/vehicles/x/lock failed (ECONNRESET)');
+      const t = track(runner.run(request({ action: 'lock' })));
+      await clock.tickAsync(SEC);
+      expect(t.error).to.be.instanceOf(CommandOutcomeUnknownError);
+      expect((t.error as Error).message).to.equal(
+        'POST /v1/vehicles/x/lock failed (ECONNRESET): no answer, so lock may have reached the vehicle; sent once more (locking twice is harmless), which POST /v1/vehicles/x/lock failed (ECONNRESET); check the vehicle',
+      );
+      expect(api.sent).to.have.length(2);
+    });
+
+    it('a lock sent once more and refused then (the server went away) is still "may have reached the vehicle": the first may have', async () => {
+      let calls = 0;
+      api.sendAnswer = () => (++calls === 1 ? new ApiError('network', 'POST /v1/vehicles/x/lock failed (ECONNRESET)') : new ApiError('network', 'POST /v1/vehicles/x/lock failed (ECONNREFUSED)'));
+      const t = track(runner.run(request({ action: 'lock' })));
+      await clock.tickAsync(SEC);
+      expect(t.error).to.be.instanceOf(CommandOutcomeUnknownError);
+      expect((t.error as Error).message).to.match(/may have reached the vehicle; sent once more \(locking twice is harmless\), which POST \/v1\/vehicles\/x\/lock failed \(ECONNREFUSED\); check the vehicle$/);
+      expect(api.sent).to.have.length(2);
+    });
+
+    it('never re-sends even a lock the API accepted with an answer nobody can read: it may have reached the vehicle', async () => {
+      api.sendAnswer = new ApiError('bad-response', 'POST /v1/vehicles/x/lock: the API answered 202 with a body that is not JSON');
+      const t = track(runner.run(request({ action: 'lock' })));
+      await clock.tickAsync(SEC);
+      expect(t.error).to.be.instanceOf(CommandOutcomeUnknownError);
+      expect((t.error as Error).message).to.equal(
+        'POST /v1/vehicles/x/lock: the API answered 202 with a body that is not JSON: the API accepted it, but its answer could not be read, so lock may have reached the vehicle; it was not sent again; check the vehicle before sending it again',
+      );
+      expect(api.sent).to.have.length(1);
+    });
+
+    it('never re-sends a lock that was refused (4xx) or never left (connection refused): those are plain failures', async () => {
+      for (const error of [new ApiError('bad-request', 'POST /v1/vehicles/x/lock: no', 400), new ApiError('network', 'POST /v1/vehicles/x/lock failed (ECONNREFUSED)')]) {
+        runner.reset();
+        api.sent = [];
+        api.sendAnswer = error;
+        const t = track(runner.run(request({ action: 'lock' })));
+        await clock.tickAsync(SEC);
+        expect(t.error, error.message).to.equal(error);
+        expect(api.sent, error.message).to.have.length(1);
+      }
     });
   });
 
@@ -602,7 +660,7 @@ describe('lib/commands (fake API, fake timers)', () => {
     });
 
     it('joiners share the rejection when sendCommand fails', async () => {
-      const error = new ApiError('server', 'internal error', 500);
+      const error = new ApiError('bad-request', 'refused', 400);
       api.sendAnswer = error;
       api.sendDelayMs = 100;
       const runs = [track(runner.run(request())), track(runner.run(request())), track(runner.run(request()))];

@@ -171,6 +171,18 @@ describe('lib/api/fordconnect-v1 reads and refresh (against the simulator)', () 
     expect(done).to.include({ state: 'completed', lock: 'locked', alarm: 'armed' });
   });
 
+  it('reads a commandStatus it does not know as a bad response, not as pending (which would be waited on until the timeout)', async () => {
+    const commandId = await api.requestStatusRefresh(vehicleId);
+    sim.world.faults.bodyFault = 'wrong-types';
+    try {
+      const err = await rejection(api.statusRefreshResult(vehicleId, commandId));
+      expect(err.kind).to.equal('bad-response');
+      expect(err.message).to.equal(`GET /v1/vehicles/${vehicleId}/statusrefresh/${commandId}: commandStatus is a boolean, not one the API documents`);
+    } finally {
+      sim.world.faults.bodyFault = 'none';
+    }
+  });
+
   it('maps the simulator refusals into ApiErrors', async () => {
     const { token } = mintToken(sim, 'owner-1', ['read:status'], { lifetimeSeconds: YEAR_SECONDS });
     const noLocation = new FordConnectV1Api(new HttpClient({ baseUrl: `${sim.url}/api/fordconnect`, tokens: staticTokens(token), headers: { 'Application-Id': FORD_APPLICATION_ID } }));

@@ -70,7 +70,7 @@ export class FordConnectV1Api implements VehicleApi {
     const id = assertVehicleId(vehicleId);
     const path = `/v1/vehicles/${encodeURIComponent(id)}/${assertCommand(command)}/${encodeURIComponent(assertCommandId(commandId))}`;
     const { data } = await this.http.request<unknown>('GET', path);
-    return { state: refreshState(obj(data)?.commandStatus), raw: data };
+    return { state: withContext('GET', path, () => refreshState(obj(data)?.commandStatus)), raw: data };
   }
 
   async statusRefreshResult(vehicleId: string, commandId: string): Promise<StatusRefreshResult> {
@@ -79,7 +79,7 @@ export class FordConnectV1Api implements VehicleApi {
     const path = `/v1/vehicles/${encodeURIComponent(id)}/statusrefresh/${encodeURIComponent(command)}`;
     const { data } = await this.http.request<unknown>('GET', path);
     const body = obj(data) ?? {};
-    const state = refreshState(body.commandStatus);
+    const state = withContext('GET', path, () => refreshState(body.commandStatus));
     const result: StatusRefreshResult = { state, raw: data };
     const vs = obj(body.vehicleStatus);
     if (state === 'completed' && vs) {
@@ -110,7 +110,9 @@ function refreshState(v: unknown): RefreshState {
   const s = upper(v);
   if (s === 'COMPLETED' || s === 'SUCCESS') return 'completed';
   if (s === 'FAILED' || s === 'FAILURE' || s === 'EXPIRED') return 'failed';
-  return 'pending';
+  if (s === 'PENDINGRESPONSE' || s === 'PENDING' || s === 'QUEUED' || s === 'INPROGRESS') return 'pending';
+  // Read as pending, a status nobody can read would be waited on until the timeout.
+  throw new ApiError('bad-response', `commandStatus is ${typeof v === 'string' ? `"${v.slice(0, 40)}"` : v === undefined ? 'missing' : `a ${v === null ? 'null' : typeof v}`}, not one the API documents`);
 }
 
 /** A mapper's bad-response names the call it came from. */
