@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startSimulator, type RunningSimulator } from '../sim/server';
 import { DEFAULT_REDIRECT_URIS, defaultOptions, type SimOptions } from '../sim/options';
+import { BODY_FAULTS, type BodyFault } from '../sim/control/faults';
 import { DEMO_OWNERS } from '../sim/world';
 import { FCON_POLICY, FCON_QUERY_BASE } from '../sim/oauth/fcon-categories';
 import { FCON_INIT_PATH } from '../sim/oauth/fcon-consent-page';
@@ -49,6 +50,8 @@ export function buildCommand(): Command {
     .option('--retry-after <seconds>', 'Retry-After sent with 429 answers', number(0), 30)
     .option('--html-401-rate <p>', 'fault, FordConnect Query only: share of requests answered 401 with an HTML page (0..1)', number(0, 1), 0)
     .option('--throttle-no-retry-after-rate <p>', 'fault, FordConnect Query only: share of requests answered 429 without Retry-After (0..1)', number(0, 1), 0)
+    .addOption(new Option('--body-fault <kind>', 'fault: spoil the body of successful API answers (the request is still carried out)').choices(BODY_FAULTS).default('none'))
+    .option('--body-fault-rate <p>', 'fault: share of successful API answers --body-fault spoils (0..1)', number(0, 1), 1)
     .option('--step-up-max-age <seconds>', "unlock and remote start need the owner's sign-in behind the token to be at most this old, else 401 insufficient_user_authentication (RFC 9470); 0 = off", wholeNumber(0), 0)
     .option('--offline <vehicleId>', 'fault: a vehicle whose modem does not answer (repeatable)', collect, [])
     .option('--client-id <id>', 'demo app client id', d.demoClient.id)
@@ -83,6 +86,8 @@ export function optionsFrom(opts: Record<string, unknown>): Partial<SimOptions> 
       stepUpMaxAgeSeconds: opts.stepUpMaxAge as number,
       html401Rate: opts.html401Rate as number,
       rateLimitNoRetryAfterRate: opts.throttleNoRetryAfterRate as number,
+      bodyFault: opts.bodyFault as BodyFault,
+      bodyFaultRate: opts.bodyFaultRate as number,
     },
     demoClient: {
       id: opts.clientId as string,

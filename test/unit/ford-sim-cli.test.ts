@@ -24,6 +24,12 @@ describe('ford-sim command line', () => {
     expect(o.demoClient?.redirectUris).to.deep.equal(['https://localhost:3000']);
   });
 
+  it('takes a body fault and its rate, and refuses a body fault it does not know', () => {
+    expect(parse([]).faults).to.include({ bodyFault: 'none', bodyFaultRate: 1 });
+    expect(parse(['--body-fault', 'truncated', '--body-fault-rate', '0.5']).faults).to.include({ bodyFault: 'truncated', bodyFaultRate: 0.5 });
+    expect(() => parse(['--body-fault', 'gibberish'])).to.throw(/Allowed choices are none, truncated, non-json, html, wrong-types, missing-fields/);
+  });
+
   it('refuses nonsense with a clear message', () => {
     expect(() => parse(['--port', 'abc'])).to.throw(/expected a number/);
     expect(() => parse(['--error-rate', '2'])).to.throw(/from 0 to 1/);
