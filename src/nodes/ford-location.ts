@@ -3,7 +3,7 @@ import { ApiError } from '../lib/api/errors';
 import { distanceMetres, roundPosition, type VehicleLocation } from '../lib/api/status';
 import { vehicleHubs, type LocationReading } from '../lib/vehicle-hub';
 import type { AuthState } from '../lib/oauth/token-manager';
-import { accountStateStatus, age, errorText, findAccount, outcomeOf, safeError, sendAudit, subscribeToHub, vehicleIdFor, vehicleTopic, type Send, type VehicleNodeBase } from './vehicle-node';
+import { accountStateStatus, age, errorText, findAccount, outcomeOf, safeError, sendAudit, subscribeConfiguredVehicle, vehicleIdFor, InputReads, vehicleTopic, type Send, type VehicleNodeBase } from './vehicle-node';
 
 interface FordLocationDef extends NodeDef {
   account: string;
@@ -28,7 +28,7 @@ export = function register(RED: NodeAPI): void {
     let unsubscribe: (() => void) | undefined;
     const lastSent = new Map<string, VehicleLocation>();
     // Per vehicle: a read of another vehicle (msg.vehicleId) must not hold back or skew this one's polls.
-    const inputReads = new Map<string, number>();
+    const inputReads = new InputReads();
     let deniedReported = false;
 
     /** Why this node may not read a position right now, or undefined when it may. */
@@ -75,28 +75,14 @@ export = function register(RED: NodeAPI): void {
       }
       deniedReported = false;
       if (unsubscribe) return;
-      if (!base.configuredVehicleId) {
-        node.status({ fill: 'grey', shape: 'ring', text: interval === 0 ? 'reads on input' : 'no vehicle selected' });
-        return;
-      }
-      // With interval 0 the subscription polls nothing, but keeps the hub's cache and any Retry-After alive.
-      if (interval === 0) node.status({ fill: 'grey', shape: 'ring', text: 'reads on input' });
-      let vehicleId: string;
-      try {
-        vehicleId = vehicleIdFor(undefined, base.configuredVehicleId);
-      } catch (err) {
-        node.status({ fill: 'red', shape: 'ring', text: errorText(err).slice(0, 60) });
-        return;
-      }
-      unsubscribe = subscribeToHub(base, account, vehicleId, {
+      unsubscribe = subscribeConfiguredVehicle<'location'>(base, account, interval, (vehicleId) => ({
         kind: 'location',
         action: 'location.read',
         scope: 'read:location',
-        intervalSeconds: interval,
         onReading: (reading) => deliver(reading, (m) => node.send(m), undefined, false, vehicleId),
         onFailure: (err) => fail(err, (m) => node.send(m), vehicleId),
-        busy: () => Boolean(inputReads.get(vehicleId)),
-      });
+        busy: () => inputReads.busy(vehicleId),
+      }));
     };
 
     const dependent = { onAccountState: evaluate };
@@ -122,15 +108,12 @@ export = function register(RED: NodeAPI): void {
         done(err);
         return;
       }
-      inputReads.set(vehicleId, (inputReads.get(vehicleId) ?? 0) + 1);
-      vehicleHubs.read(account, vehicleId, 'location', interval > 0 ? interval : 30).then(
+      inputReads.track(vehicleId, vehicleHubs.read(account, vehicleId, 'location', interval > 0 ? interval : 30)).then(
         (reading) => {
-          inputReads.set(vehicleId, (inputReads.get(vehicleId) ?? 1) - 1);
           deliver(reading, send, msg, true, vehicleId);
           done();
         },
         (err: unknown) => {
-          inputReads.set(vehicleId, (inputReads.get(vehicleId) ?? 1) - 1);
           fail(err, send, vehicleId);
           done(safeError(err));
         },

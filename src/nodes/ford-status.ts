@@ -3,7 +3,7 @@ import { ApiError } from '../lib/api/errors';
 import { changedFields, type VehicleStatus } from '../lib/api/status';
 import { vehicleHubs, type StatusReading } from '../lib/vehicle-hub';
 import type { AuthState } from '../lib/oauth/token-manager';
-import { accountStateStatus, age, errorText, findAccount, outcomeOf, safeError, sendAudit, subscribeToHub, vehicleIdFor, vehicleTopic, type Send, type VehicleNodeBase } from './vehicle-node';
+import { accountStateStatus, age, errorText, findAccount, outcomeOf, safeError, sendAudit, subscribeConfiguredVehicle, vehicleIdFor, InputReads, vehicleTopic, type Send, type VehicleNodeBase } from './vehicle-node';
 
 interface FordStatusDef extends NodeDef {
   account: string;
@@ -30,7 +30,7 @@ export = function register(RED: NodeAPI): void {
     // Change detection is per vehicle: msg.vehicleId reads must not become another vehicle's baseline.
     const previous = new Map<string, VehicleStatus>();
     // Per vehicle: a read of another vehicle (msg.vehicleId) must not hold back or skew this one's polls.
-    const inputReads = new Map<string, number>();
+    const inputReads = new InputReads();
     let deniedReported = false;
 
     /** Output 1, and its audit record; in change-only mode nothing when nothing changed. */
@@ -73,28 +73,14 @@ export = function register(RED: NodeAPI): void {
       }
       deniedReported = false;
       if (unsubscribe) return;
-      if (!base.configuredVehicleId) {
-        node.status({ fill: 'grey', shape: 'ring', text: interval === 0 ? 'reads on input' : 'no vehicle selected' });
-        return;
-      }
-      // With interval 0 the subscription polls nothing, but keeps the hub's cache and any Retry-After alive.
-      if (interval === 0) node.status({ fill: 'grey', shape: 'ring', text: 'reads on input' });
-      let vehicleId: string;
-      try {
-        vehicleId = vehicleIdFor(undefined, base.configuredVehicleId);
-      } catch (err) {
-        node.status({ fill: 'red', shape: 'ring', text: errorText(err).slice(0, 60) });
-        return;
-      }
-      unsubscribe = subscribeToHub(base, account, vehicleId, {
+      unsubscribe = subscribeConfiguredVehicle<'status'>(base, account, interval, (vehicleId) => ({
         kind: 'status',
         action: 'status.read',
         scope: 'read:status',
-        intervalSeconds: interval,
         onReading: (reading) => deliver(reading, (m) => node.send(m), undefined, false),
         onFailure: (err) => fail(err, (m) => node.send(m), vehicleId, 'status.read'),
-        busy: () => Boolean(inputReads.get(vehicleId)),
-      });
+        busy: () => inputReads.busy(vehicleId),
+      }));
     };
 
     const dependent = { onAccountState: evaluate };
@@ -128,7 +114,6 @@ export = function register(RED: NodeAPI): void {
         done(err);
         return;
       }
-      inputReads.set(vehicleId, (inputReads.get(vehicleId) ?? 0) + 1);
       const reading: Promise<StatusReading> =
         msg.refresh === true
           ? vehicleHubs.refresh(account, vehicleId).then((outcome) => {
@@ -137,14 +122,12 @@ export = function register(RED: NodeAPI): void {
               return outcome.status;
             })
           : vehicleHubs.read(account, vehicleId, 'status', interval > 0 ? interval : 30);
-      reading.then(
+      inputReads.track(vehicleId, reading).then(
         (r) => {
-          inputReads.set(vehicleId, (inputReads.get(vehicleId) ?? 1) - 1);
           deliver(r, send, msg, true);
           done();
         },
         (err: unknown) => {
-          inputReads.set(vehicleId, (inputReads.get(vehicleId) ?? 1) - 1);
           fail(err, send, vehicleId, action);
           done(safeError(err));
         },

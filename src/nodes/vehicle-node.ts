@@ -115,6 +115,54 @@ export interface HubBinding<K extends HubKind> {
 }
 
 /** Subscribes a node to its vehicle's hub: readings, errors, and one audit record per 429. */
+/**
+ * Reads that input messages asked for, per vehicle. While one is under way
+ * the poll's copy of the same reading is not sent as well: the input's answer
+ * carries it.
+ */
+export class InputReads {
+  private readonly underWay = new Map<string, number>();
+
+  busy(vehicleId: string): boolean {
+    return (this.underWay.get(vehicleId) ?? 0) > 0;
+  }
+
+  track<T>(vehicleId: string, reading: Promise<T>): Promise<T> {
+    this.underWay.set(vehicleId, (this.underWay.get(vehicleId) ?? 0) + 1);
+    return reading.finally(() => {
+      const left = (this.underWay.get(vehicleId) ?? 1) - 1;
+      if (left > 0) this.underWay.set(vehicleId, left);
+      else this.underWay.delete(vehicleId);
+    });
+  }
+}
+
+/**
+ * Subscribes a polling node to the hub of its configured vehicle, or shows
+ * on the node why it cannot (no vehicle picked, an id that is not one).
+ */
+export function subscribeConfiguredVehicle<K extends HubKind>(
+  base: VehicleNodeBase,
+  account: FordAccount,
+  intervalSeconds: number,
+  binding: (vehicleId: string) => Omit<HubBinding<K>, 'intervalSeconds'>,
+): (() => void) | undefined {
+  if (!base.configuredVehicleId) {
+    base.node.status({ fill: 'grey', shape: 'ring', text: intervalSeconds === 0 ? 'reads on input' : 'no vehicle selected' });
+    return undefined;
+  }
+  let vehicleId: string;
+  try {
+    vehicleId = vehicleIdFor(undefined, base.configuredVehicleId);
+  } catch (err) {
+    base.node.status({ fill: 'red', shape: 'ring', text: errorText(err).slice(0, 60) });
+    return undefined;
+  }
+  // With interval 0 the subscription polls nothing, but keeps the hub's cache and any Retry-After alive.
+  if (intervalSeconds === 0) base.node.status({ fill: 'grey', shape: 'ring', text: 'reads on input' });
+  return subscribeToHub(base, account, vehicleId, { ...binding(vehicleId), intervalSeconds });
+}
+
 export function subscribeToHub<K extends HubKind>(base: VehicleNodeBase, account: FordAccount, vehicleId: string, binding: HubBinding<K>): () => void {
   let lastRateLimitAudit: number | undefined;
   const onReading = (reading: StatusReading | LocationReading): void => {
