@@ -286,6 +286,11 @@ function vehicleIdOf(vehicle: Obj, fallback: string | undefined): string {
  * without a `vehicle` object is an ApiError `bad-response`; any other field
  * that is missing or of the wrong type is simply absent.
  */
+/** How many fields of an object hold something (null and undefined are "not reported"). */
+export function someValue(o: Record<string, unknown>, skip: readonly string[] = []): number {
+  return Object.entries(o).filter(([k, v]) => v !== null && v !== undefined && !skip.includes(k)).length;
+}
+
 export function mapFordConnectV1Status(body: unknown, vehicleId?: string): VehicleStatus {
   const vehicle = obj(obj(body)?.vehicle);
   if (!vehicle) throw new ApiError('bad-response', 'the vehicle information has no vehicle object');
@@ -373,6 +378,10 @@ export function mapFordConnectV1Status(body: unknown, vehicleId?: string): Vehic
   put(status, 'deepSleep', bool(vs.deepSleepInProgress));
   put(status, 'firmwareUpdating', bool(vs.firmwareUpgradeInProgress));
   put(status, 'lastUpdated', normaliseTimestamp(vehicle.lastUpdated) ?? newest(times));
+  // Fields there but none readable (every value of another type): an empty status would look like a healthy car.
+  if (Object.keys(status).length === 2 && status.lock === 'unknown' && someValue(vs) + someValue(details) > 0) {
+    throw new ApiError('bad-response', 'the vehicle information has no field of the type Ford documents');
+  }
   return status;
 }
 
