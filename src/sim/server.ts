@@ -6,6 +6,7 @@ import { World } from './world';
 import { resolveOptions, type SimOptions } from './options';
 import { loginRouter } from './owner/login';
 import { oauthRouter } from './oauth/routes';
+import { AUTHORIZE_PATH } from './oauth/authorize';
 import { fordConnectV1Router } from './surfaces/fordconnect-v1';
 import { FCON_QUERY_BASE, fconQueryRouter } from './surfaces/fcon-query';
 import { ownerRouter } from './owner/routes';
@@ -39,6 +40,9 @@ export interface RestartableSimulator extends RunningSimulator {
   readonly openRequests: number;
 }
 
+/** The most fields a catalogue consent form may have: one a vehicle, plus the scopes and hidden fields. */
+export const MAX_CONSENT_FIELDS = 10_000;
+
 /** The express app over a world; exported so tests can mount it however they like. */
 export function createApp(world: World): express.Express {
   const app = express();
@@ -52,6 +56,12 @@ export function createApp(world: World): express.Express {
     throw new RangeError(`invalid trust proxy "${world.options.trustProxy}": ${(err as Error).message}; give addresses, CIDR ranges or loopback / linklocal / uniquelocal, comma-separated`);
   }
   app.use(cookieParser());
+  // The catalogue consent form has one `vehicle` checkbox per vehicle of the owner (`vehicle=` + 32 hex
+  // + `&`: 41 bytes) besides ~15 other fields, whose values came in the authorize URL (under Node's
+  // 16 KB header limit). body-parser's default of 1000 fields refused owners with large fleets:
+  // 10 000 fields of that kind are ~410 KB, so with 512 KB the field limit, not the size, is the bound.
+  // Only that form gets it (Query's consent sends one vehicle); every other form keeps 64 KB and 1000.
+  app.post(AUTHORIZE_PATH, express.urlencoded({ extended: false, limit: '512kb', parameterLimit: MAX_CONSENT_FIELDS }));
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));
   app.use(express.json({ limit: '64kb', type: ['application/json', 'application/*+json'] }));
   if (world.options.logRequests) {
