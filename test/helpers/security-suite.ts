@@ -1,6 +1,6 @@
 /**
- * The security suites run in `npm test`; the whole-suite scan
- * (test/security/suite-output.test.ts) runs mocha again in a child process
+ * The security suites run in `npm test`; the out-of-process whole-suite scan
+ * run by hand (test/security/suite-output.check.ts) runs mocha again in a child process
  * with FORD_SECURITY_CHILD set, and these suites then stand aside so the
  * child does not recurse into itself.
  */

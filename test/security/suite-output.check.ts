@@ -11,8 +11,16 @@ import { PROJECT_ROOT } from '../helpers/node-red';
  * clients' secrets, the seed fleet's VINs for every seed the suites use) and
  * for anything shaped like a token.
  *
- * It takes as long as the suite itself (about 110 s measured), so it is not
- * part of `npm test`: run it with `npm run check:suite-output`.
+ * `npm test` itself scans its whole output in-process (the root hook
+ * test/helpers/suite-scan.ts: stdout / stderr, Node-RED's log, status, error,
+ * warn and audit records of the kit's nodes), so this is no longer the main
+ * check. It stays as the out-of-process complement: it sees the raw bytes the
+ * process wrote, including what the in-process hook cannot, i.e. writes that
+ * bypass process.stdout.write (fs.writeSync on fd 1 / 2, native code, a child
+ * process with inherited stdio) and what mocha prints after the root
+ * afterAll (failure messages and diffs, the summary), and it runs the
+ * in-process hook too. It takes as long as the suite itself (about 2 minutes),
+ * so it is not part of `npm test`: run it with `npm run check:suite-output`.
  */
 describe('security: the output of the whole test suite (child process)', function () {
   this.timeout(600_000);
