@@ -109,11 +109,31 @@ export class CommandOutcomeUnknownError extends ApiError {}
 /** Connection errors that mean the request never left this machine. */
 const NEVER_SENT = /\((ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)\)$/;
 
+/** A request that never left (no connection), or no token to send it with: nothing reached the car. */
+function neverSent(err: ApiError): boolean {
+  if (err.kind === 'network') return NEVER_SENT.test(err.message);
+  return (err.kind === 'auth' || err.kind === 'reauth') && err.httpStatus === undefined;
+}
+
+/** The attempt did not act: the API said no (4xx), or the request never left. */
+function neverActed(err: unknown): boolean {
+  if (!(err instanceof ApiError) || err instanceof CommandOutcomeUnknownError) return false;
+  return (err.httpStatus !== undefined && err.httpStatus >= 400 && err.httpStatus < 500) || neverSent(err);
+}
+
+/** How long the API asked to be left alone: a 429's Retry-After (or a default), or one a failure carried. */
+function holdSeconds(err: unknown): number | undefined {
+  if (!(err instanceof ApiError)) return undefined;
+  if (err.kind === 'rate-limited' && err.httpStatus === 429) return Math.max(1, err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS);
+  if (err instanceof CommandOutcomeUnknownError && err.retryAfterSeconds !== undefined) return Math.max(1, err.retryAfterSeconds);
+  return undefined;
+}
+
 /** A send that may have reached the vehicle although it got no answer. */
 function unanswered(err: unknown): err is ApiError {
   if (!(err instanceof ApiError)) return false;
   if (err.kind === 'server') return true;
-  return err.kind === 'network' && !NEVER_SENT.test(err.message);
+  return err.kind === 'network' && !neverSent(err);
 }
 
 export class CommandRunner {
@@ -131,10 +151,11 @@ export class CommandRunner {
 
   /**
    * Runs one command. Refusals throw a {@link CommandRefusedError} before any
-   * request; errors while sending throw the API's {@link ApiError} (the
-   * command may or may not have reached the car, so it is never re-sent
-   * here); once the API accepted the command, the promise resolves with
-   * success, failure or timeout.
+   * request; a send that may have reached the car without an answer throws
+   * a {@link CommandOutcomeUnknownError} and is not sent again (a lock, once);
+   * other errors while sending throw the API's {@link ApiError}. Once the API
+   * accepted the command, the promise resolves with success, failure or
+   * timeout.
    */
   run(request: CommandRequest): Promise<CommandResult> {
     const spec = Object.hasOwn(COMMAND_SPECS, request.action) ? COMMAND_SPECS[request.action] : undefined;
@@ -157,15 +178,13 @@ export class CommandRunner {
     this.lastSent.set(key, { at: now, until: now + Math.max(0, request.cooldownSeconds ?? spec.cooldownSeconds) * 1000 });
     const run = this.send(request.account.vehicleApi(), vehicleId, spec, (request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000)
       .catch((err: unknown) => {
-        // An API that answered "no" (4xx) did not act: that attempt does not hold the next one back.
-        // Without an answer (network, 5xx) the command may have reached the car, so the cooldown stands;
-        // so it does after a 2xx whose body could not be read: the API accepted the command.
-        if (err instanceof ApiError && err.httpStatus !== undefined && err.httpStatus >= 400 && err.httpStatus < 500) this.lastSent.delete(key);
-        // A 429 says when to ask again: nothing goes to this vehicle before then.
-        if (err instanceof ApiError && err.kind === 'rate-limited' && err.httpStatus === 429) {
-          const seconds = Math.max(1, err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS);
-          this.retryAfter.set(this.vehicleKey(request.account, vehicleId), this.clock.now() + seconds * 1000);
-        }
+        // An API that answered "no" (4xx), or a request that never left, did not act: that attempt does
+        // not hold the next one back. Without an answer the command may have reached the car, so the
+        // cooldown stands; so it does after a 2xx whose body could not be read: the API accepted it.
+        if (neverActed(err)) this.lastSent.delete(key);
+        // The API said when to ask again (a 429, or Retry-After on a failure): nothing goes to this vehicle before then.
+        const hold = holdSeconds(err);
+        if (hold !== undefined) this.retryAfter.set(this.vehicleKey(request.account, vehicleId), this.clock.now() + hold * 1000);
         throw err;
       })
       .finally(() => this.inFlight.delete(key));
@@ -237,12 +256,15 @@ export class CommandRunner {
       // A 2xx whose body could not be read: the API took the command; sending it again would be a second one.
       if (first instanceof ApiError && first.kind === 'bad-response') throw outcomeUnknown(spec, first, 'the API accepted it, but its answer could not be read', NOT_SENT_AGAIN);
       if (!unanswered(first)) throw first;
-      if (!spec.idempotent) throw outcomeUnknown(spec, first, 'no answer', NOT_SENT_AGAIN);
+      // Not again when the API said when to come back.
+      if (!spec.idempotent || first.retryAfterSeconds !== undefined) throw outcomeUnknown(spec, first, 'no answer', NOT_SENT_AGAIN);
       try {
         return await api.sendCommand(vehicleId, spec.command);
       } catch (second) {
         // Whatever became of the second, the first may have reached the vehicle.
-        throw outcomeUnknown(spec, first, 'no answer', `sent once more (locking twice is harmless), which ${errorMessage(second)}; check the vehicle`);
+        const error = outcomeUnknown(spec, first, 'no answer', `sent once more (locking twice is harmless), which ${errorMessage(second)}; check the vehicle`);
+        const hold = holdSeconds(second);
+        throw hold === undefined ? error : new CommandOutcomeUnknownError(error.kind, error.message, error.httpStatus, hold);
       }
     }
   }

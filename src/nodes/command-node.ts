@@ -92,6 +92,14 @@ function seconds(value: unknown, fallback: number | undefined): number | undefin
   return Number.isFinite(n) && n >= 0 ? n : fallback;
 }
 
+/** The result on output 1: the asking message, with the outcome as payload. */
+function resultMessage(msg: NodeMessageInFlow, vehicleId: string, payload: Record<string, unknown>): NodeMessageInFlow {
+  const out = { ...msg, topic: vehicleTopic(undefined, vehicleId, payload.action as CommandAction), vehicleId, payload } as NodeMessageInFlow & { confirm?: unknown };
+  // The id is spent: a result must not look like a confirmation to the next node.
+  delete out.confirm;
+  return out;
+}
+
 export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
   function CommandNode(this: Node, config: CommandNodeDef): void {
     RED.nodes.createNode(this, config);
@@ -163,14 +171,14 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
       throw new ApiError('bad-request', `msg.payload must be ${accepted}; got ${got}`);
     };
 
-    const refuse = (err: unknown, send: Send, done: (err?: Error) => void, action: CommandAction, vehicleId: string | undefined): void => {
+    const refuse = (err: unknown, send: Send, done: (err?: Error) => void, action: CommandAction, vehicleId: string | undefined, msg?: CommandMsg): void => {
       const text = errorText(err);
       const kind = err instanceof ApiError ? err.kind : undefined;
       if (kind === 'step-up') setStatus({ fill: 'red', shape: 'ring', text: 'owner verification needed' });
       else if (kind === 'rate-limited') setStatus({ fill: 'yellow', shape: 'ring', text: err instanceof CommandRefusedError ? 'cooldown' : 'rate limited' });
       else if (kind === 'reauth' && base.account?.account) setStatus(accountStateStatus(base.account.account.state) ?? { fill: 'red', shape: 'ring', text: 're-authorization needed' });
       else if (err instanceof CommandRefusedError) setStatus(refusalStatus(err));
-      else if (err instanceof CommandOutcomeUnknownError) setStatus({ fill: 'yellow', shape: 'ring', text: `${action}: no answer, may have acted` });
+      else if (err instanceof CommandOutcomeUnknownError) setStatus({ fill: 'yellow', shape: 'ring', text: `${action}: may have reached the car` });
       else setStatus({ fill: 'red', shape: 'ring', text: text.slice(0, 60) });
       if (kind === 'step-up' && base.account?.account) base.account.account.stepUpRequested = true;
       const detail =
@@ -182,6 +190,8 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
       // No answer is not a refusal: like a timeout, the vehicle may act.
       const outcome = err instanceof CommandOutcomeUnknownError ? 'timeout' : outcomeOf(err);
       sendAudit(base, send, { vehicleId, action, scope: COMMAND_SPECS[action].scope, outcome, detail, httpStatus: err instanceof ApiError ? err.httpStatus : undefined });
+      // A flow that branches on payload.status hears of it as of any timeout (there is no command id to give).
+      if (err instanceof CommandOutcomeUnknownError && msg && vehicleId) send([resultMessage(msg, vehicleId, { action, vehicle: vehicleId, status: 'timeout', reason: detail }), null]);
       done(safeError(new Error(`${spec.type}: ${detail}`)));
     };
 
@@ -212,10 +222,7 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
             );
           }
           const payload = { action, vehicle: vehicleId, status: result.status, commandId: result.commandId, durationMs: result.durationMs, ...(result.reason ? { reason: result.reason } : {}), ...(state ?? {}) };
-          const out = { ...msg, topic: vehicleTopic(undefined, vehicleId, action), vehicleId, payload } as NodeMessageInFlow & { confirm?: unknown };
-          // The id is spent: a result must not look like a confirmation to the next node.
-          delete out.confirm;
-          send([out, null]);
+          send([resultMessage(msg, vehicleId, payload), null]);
           if (result.status === 'success') {
             setStatus({ fill: 'green', shape: 'dot', text: `${action} done ${clockTime(Date.now())}` });
             spec.onResult?.({ node, result, state, setStatus, every: (ms, tick) => {
@@ -230,7 +237,7 @@ export function registerCommandNode(RED: NodeAPI, spec: CommandNodeSpec): void {
             done(safeError(new Error(`${spec.type}: ${action} ${result.status === 'timeout' ? 'timed out' : 'failed'}: ${result.reason ?? ''}`)));
           }
         },
-        (err: unknown) => refuse(err, send, done, action, vehicleId),
+        (err: unknown) => refuse(err, send, done, action, vehicleId, msg),
       )
         .catch((err: unknown) => {
           // A bug here must reach the log, not vanish as an unhandled rejection.

@@ -114,7 +114,6 @@ export interface HubBinding<K extends HubKind> {
   busy(): boolean;
 }
 
-/** Subscribes a node to its vehicle's hub: readings, errors, and one audit record per 429. */
 /**
  * Reads that input messages asked for, per vehicle. While one is under way
  * the poll's copy of the same reading is not sent as well: the input's answer
@@ -163,6 +162,7 @@ export function subscribeConfiguredVehicle<K extends HubKind>(
   return subscribeToHub(base, account, vehicleId, { ...binding(vehicleId), intervalSeconds });
 }
 
+/** Subscribes a node to its vehicle's hub: readings, errors, and one audit record per 429. */
 export function subscribeToHub<K extends HubKind>(base: VehicleNodeBase, account: FordAccount, vehicleId: string, binding: HubBinding<K>): () => void {
   let lastRateLimitAudit: number | undefined;
   const onReading = (reading: StatusReading | LocationReading): void => {

@@ -106,7 +106,7 @@ describe('reliability: truncated, non-JSON, HTML and ill-typed answers', functio
       expect(String(f.errors('k1')[0])).to.match(new RegExp(c.lock.source.replace('^', '^Error: ford-lock: ')));
       expect(f.of('k1').audit[0]).to.include({ action: 'lock', outcome: 'timeout' });
       expect(f.of('k1').audit[0].detail).to.match(c.lock);
-      expect(f.lastStatus('k1')).to.deep.include({ fill: 'yellow', shape: 'ring', text: 'lock: no answer, may have acted' });
+      expect(f.lastStatus('k1')).to.deep.include({ fill: 'yellow', shape: 'ring', text: 'lock: may have reached the car' });
       // The vehicle answers after 4 s; the lock's cooldown is 5 s.
       await f.advance(4.5 * SEC);
       expect(f.sim.world.fleet.get(truck.id)?.state.locked, 'the vehicle locked all the same').to.equal(true);

@@ -529,6 +529,44 @@ describe('lib/commands (fake API, fake timers)', () => {
       expect(api.sent).to.have.length(1);
     });
 
+    it('a lock whose second send is answered 429 holds the vehicle\'s commands back until its Retry-After', async () => {
+      let calls = 0;
+      api.sendAnswer = () => (++calls === 1 ? new ApiError('server', 'POST /v1/vehicles/x/lock: the API failed with HTTP 502', 502) : new ApiError('rate-limited', 'POST /v1/vehicles/x/lock: rate limited, retry after 90 s', 429, 90));
+      const t = track(runner.run(request({ action: 'lock', cooldownSeconds: 0 })));
+      await clock.tickAsync(SEC);
+      expect(t.error).to.be.instanceOf(CommandOutcomeUnknownError);
+      expect((t.error as CommandOutcomeUnknownError).retryAfterSeconds).to.equal(90);
+      const held = await refusedBy(runner.run(request({ action: 'unlock' })));
+      expect(held.kind).to.equal('rate-limited');
+      expect(held.message).to.match(/429/);
+      expect(api.sent).to.have.length(2);
+    });
+
+    it('does not send a lock again when the failure carried a Retry-After (the API said when to come back), and holds back until then', async () => {
+      api.sendAnswer = new ApiError('server', 'POST /v1/vehicles/x/lock: the API failed with HTTP 503', 503, 120);
+      const t = track(runner.run(request({ action: 'lock', cooldownSeconds: 0 })));
+      await clock.tickAsync(SEC);
+      expect((t.error as Error).message).to.match(/may have reached the vehicle; it was not sent again/);
+      expect(api.sent).to.have.length(1);
+      expect((await refusedBy(runner.run(request({ action: 'lock', cooldownSeconds: 0 })))).kind).to.equal('rate-limited');
+      await clock.tickAsync(120 * SEC);
+      api.sendAnswer = 'cmd-ok';
+      expect((await runFor(request({ action: 'lock', cooldownSeconds: 0 }), 250)).status).to.equal('success');
+    });
+
+    it('lifts the cooldown after a send that never left (connection refused, no token): nothing reached the car', async () => {
+      for (const error of [new ApiError('network', 'POST /v1/vehicles/x/startEngine failed (ECONNREFUSED)'), new ApiError('auth', 'could not get an access token: the token endpoint could not be reached')]) {
+        runner.reset();
+        api.sent = [];
+        api.sendAnswer = error;
+        const t = track(runner.run(request({ action: 'remote-start' })));
+        await clock.tickAsync(SEC);
+        expect(t.error, error.message).to.equal(error);
+        api.sendAnswer = 'cmd-2';
+        expect((await runFor(request({ action: 'remote-start' }), 250)).status, `right after: ${error.message}`).to.equal('success');
+      }
+    });
+
     it('never re-sends a lock that was refused (4xx) or never left (connection refused): those are plain failures', async () => {
       for (const error of [new ApiError('bad-request', 'POST /v1/vehicles/x/lock: no', 400), new ApiError('network', 'POST /v1/vehicles/x/lock failed (ECONNREFUSED)')]) {
         runner.reset();

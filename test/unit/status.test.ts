@@ -191,7 +191,7 @@ describe('lib/api/status: FordConnect v1 mapping', () => {
     const wrong = { vehicle: { vehicleDetails: { odometer: 'far', fuelLevel: { value: 'lots' } }, vehicleStatus: { lockStatus: { value: 7 }, ignitionStatus: { value: true } } } };
     expect(() => mapFordConnectV1Status(wrong, ID)).to.throw(ApiError, 'the vehicle information has no field of the type Ford documents');
     // Not reported (null) is not of a wrong type: that stays an empty status.
-    expect(mapFordConnectV1Status({ vehicle: { vehicleDetails: { odometer: null }, vehicleStatus: { lockStatus: null } } }, ID)).to.deep.equal({ vehicleId: ID, lock: 'unknown' });
+    expect(mapFordConnectV1Status({ vehicle: { vehicleDetails: { odometer: null }, vehicleStatus: { lockStatus: null, alarm: { value: null } } } }, ID)).to.deep.equal({ vehicleId: ID, lock: 'unknown' });
     // One readable field is enough.
     expect(mapFordConnectV1Status({ vehicle: { vehicleDetails: { odometer: 1200 }, vehicleStatus: { lockStatus: { value: 7 } } } }, ID)).to.include({ odometerKm: 1200, lock: 'unknown' });
   });

@@ -3,7 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { RunningSimulator } from '../../src/sim';
-import { TokenManager, ReauthorizationNeededError } from '../../src/lib/oauth/token-manager';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import sinon from 'sinon';
+import { OAuthError, TokenManager, ReauthorizationNeededError } from '../../src/lib/oauth/token-manager';
 import { TokenStore } from '../../src/lib/oauth/token-store';
 import { withSimulator } from '../helpers/sim';
 import { connect, DEMO_CLIENT, introspect } from '../helpers/oauth-flow';
@@ -133,6 +136,81 @@ describe('lib/oauth/token-manager (against the simulator)', () => {
       expect(a.accessToken).to.equal(b.accessToken);
       expect(sim.world.counts.get('oauth.token.refresh_token')).to.equal(1);
       expect(sim.world.alerts.all().filter((alert) => alert.kind === 'refresh-token-reuse'), 'no replay alert').to.deep.equal([]);
+    });
+  });
+
+  describe('a token file someone else changed', () => {
+    it('a manager retired while it waits for its turn does not refresh after', async () => {
+      const { manager: old, store } = await authorizedManager();
+      const live = managerOf(store);
+      sim.world.counts.reset();
+      const first = old.refresh();
+      const waiting = live.refresh().then(
+        () => 'refreshed',
+        (e: Error) => e.name,
+      );
+      // The owner authorizes again while the live manager waits: the account retires it.
+      live.retire();
+      await first;
+      expect(await waiting).to.equal('ReauthorizationNeededError');
+      expect(sim.world.counts.get('oauth.token.refresh_token'), 'only the old manager asked').to.equal(1);
+    });
+
+    it('a refresh does not overwrite a new authorization stored while it ran: it takes that one', async () => {
+      const { manager, store } = await authorizedManager();
+      const other = await connect(sim.url, { scopes: ['read:status', 'read:location'] });
+      const running = manager.refresh();
+      // The admin callback stores a new authorization (another grant) while the refresh is on the wire.
+      store.save({ accessToken: other.access_token, refreshToken: other.refresh_token, tokenType: 'Bearer', issuedAt: Date.now(), expiresAt: Date.now() + 1_000_000, grantedScopes: ['read:status', 'read:location'], authorizedAt: Date.now() });
+      const result = await running;
+      expect(result.refreshToken, 'the new authorization').to.equal(other.refresh_token);
+      expect(store.load()?.refreshToken, 'still in the file').to.equal(other.refresh_token);
+      expect(manager.grantedScopes).to.deep.equal(['read:status', 'read:location']);
+    });
+
+    it('after Disconnect by another manager (the file is gone), a refresh drops the tokens instead of writing them back', async () => {
+      const { manager: old, store } = await authorizedManager();
+      const live = managerOf(store);
+      await live.disconnect();
+      sim.world.counts.reset();
+      const err = await old.refresh().catch((e: Error) => e);
+      expect(err).to.be.instanceOf(ReauthorizationNeededError);
+      expect(old.state).to.equal('unauthorized');
+      expect(fs.existsSync(store.file), 'no token file written back').to.equal(false);
+      expect(sim.world.counts.get('oauth.token.refresh_token')).to.equal(0);
+    });
+
+    it('adopts what another manager rotated even when its expiry is earlier (a shorter lifetime): the refresh token it holds is spent', async () => {
+      const { manager: old, store } = await authorizedManager();
+      const live = managerOf(store);
+      const rotated = await live.refresh();
+      store.save({ ...rotated, expiresAt: Date.now() + 5_000 });
+      sim.world.counts.reset();
+      const taken = await old.refresh();
+      expect(taken.refreshToken).to.equal(rotated.refreshToken);
+      expect(sim.world.counts.get('oauth.token.refresh_token'), 'no replay of the spent refresh token').to.equal(0);
+      expect(sim.world.alerts.all().filter((a) => a.kind === 'refresh-token-reuse')).to.deep.equal([]);
+    });
+
+    it('a token endpoint that never answers is a clear timeout after 15 s, and frees the turn for the next manager', async () => {
+      const silent = createServer(() => undefined);
+      await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+      const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      try {
+        const store = new TokenStore(dir, 'silent');
+        store.save({ accessToken: 'a', refreshToken: 'r', tokenType: 'Bearer', issuedAt: 0, expiresAt: 1, authorizedAt: 0 });
+        const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+        const hanging = managerOf(store, { tokenUrl: `${url}/token`, authorizeUrl: `${url}/authorize` });
+        const outcome = hanging.refresh().catch((e: Error) => e);
+        await clock.tickAsync(15_000);
+        const err = (await outcome) as OAuthError;
+        expect(err).to.be.instanceOf(OAuthError);
+        expect([err.code, err.message]).to.deep.equal(['timeout', 'the token endpoint did not answer within 15 s']);
+      } finally {
+        clock.restore();
+        silent.closeAllConnections();
+        await new Promise<void>((r) => silent.close(() => r()));
+      }
     });
   });
 

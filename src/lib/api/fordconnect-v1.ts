@@ -105,7 +105,7 @@ function commandIdOf(data: unknown, path: string): string {
   return commandId;
 }
 
-/** Ford's command states; anything not yet settled reads as pending (the caller's timeout ends the wait). */
+/** Ford's command states; a state Ford does not document (or none) is a bad answer, not an endless pending. */
 function refreshState(v: unknown): RefreshState {
   const s = upper(v);
   if (s === 'COMPLETED' || s === 'SUCCESS') return 'completed';

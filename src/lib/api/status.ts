@@ -280,17 +280,20 @@ function vehicleIdOf(vehicle: Obj, fallback: string | undefined): string {
   return id;
 }
 
+/** How many values a body holds, however deep (null and undefined are "not reported", and so are empty objects). */
+function reportedValues(value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  if (typeof value !== 'object') return 1;
+  return Object.values(value).reduce((n: number, v) => n + reportedValues(v), 0);
+}
+
 /**
  * Maps the body of FordConnect v1's vehicle information
  * (`GET …/v3/vehicles/{vehicleId}`) into a {@link VehicleStatus}. A body
- * without a `vehicle` object is an ApiError `bad-response`; any other field
- * that is missing or of the wrong type is simply absent.
+ * without a `vehicle` object is an ApiError `bad-response`, and so is one
+ * whose reported values are all of a type Ford does not document; any other
+ * field that is missing or of the wrong type is simply absent.
  */
-/** How many fields of an object hold something (null and undefined are "not reported"). */
-export function someValue(o: Record<string, unknown>, skip: readonly string[] = []): number {
-  return Object.entries(o).filter(([k, v]) => v !== null && v !== undefined && !skip.includes(k)).length;
-}
-
 export function mapFordConnectV1Status(body: unknown, vehicleId?: string): VehicleStatus {
   const vehicle = obj(obj(body)?.vehicle);
   if (!vehicle) throw new ApiError('bad-response', 'the vehicle information has no vehicle object');
@@ -379,7 +382,7 @@ export function mapFordConnectV1Status(body: unknown, vehicleId?: string): Vehic
   put(status, 'firmwareUpdating', bool(vs.firmwareUpgradeInProgress));
   put(status, 'lastUpdated', normaliseTimestamp(vehicle.lastUpdated) ?? newest(times));
   // Fields there but none readable (every value of another type): an empty status would look like a healthy car.
-  if (Object.keys(status).length === 2 && status.lock === 'unknown' && someValue(vs) + someValue(details) > 0) {
+  if (Object.keys(status).length === 2 && status.lock === 'unknown' && reportedValues(vs) + reportedValues(details) > 0) {
     throw new ApiError('bad-response', 'the vehicle information has no field of the type Ford documents');
   }
   return status;

@@ -68,6 +68,9 @@ export class ReauthorizationNeededError extends Error {
   }
 }
 
+/** As long as the vehicle API's own requests may take. */
+export const TOKEN_REQUEST_TIMEOUT_MS = 15_000;
+
 interface BoomLike {
   isBoom?: boolean;
   output?: { statusCode?: number };
@@ -79,6 +82,7 @@ interface BoomLike {
 /** Turns what simple-oauth2 (Wreck/Boom) throws into an OAuthError without any secret in it. */
 export function toOAuthError(err: unknown): OAuthError {
   const e = err as BoomLike;
+  if (e.isBoom && e.message === 'Client request timeout') return new OAuthError('timeout', `the token endpoint did not answer within ${TOKEN_REQUEST_TIMEOUT_MS / 1000} s`);
   const status = e.output?.statusCode;
   let payload = e.data?.payload;
   if (Buffer.isBuffer(payload)) payload = payload.toString('utf8');
@@ -126,6 +130,11 @@ const MARGIN_SHARE_OF_LIFETIME = 0.1;
  */
 const refreshesByFile = new Map<string, Promise<unknown>>();
 
+/** Which tokens a file holds, to tell whether someone else wrote it: the refresh token, else the access token. */
+function identity(tokens: StoredTokens | undefined): string | null {
+  return tokens ? (tokens.refreshToken ?? tokens.accessToken) : null;
+}
+
 export class TokenManager {
   private tokens?: StoredTokens;
   private reauthReason?: string;
@@ -139,12 +148,15 @@ export class TokenManager {
   /** Bumped by disconnect and retire: results of requests started before are dropped. */
   private generation = 0;
   private unsaved = false;
+  /** What this manager last saw in the token file (see {@link identity}); null: no file. */
+  private fileIdentity: string | null = null;
 
   constructor(private readonly options: TokenManagerOptions) {
     this.now = options.now ?? (() => Date.now());
     this.marginMs = (options.refreshMarginSeconds ?? 60) * 1000;
     try {
       this.tokens = options.store.load();
+      this.fileIdentity = identity(this.tokens);
     } catch (err) {
       // A corrupt file, or one sealed under another credentialSecret: authorizing again replaces it.
       this.reauthReason = `the stored tokens could not be read (${(err as Error).message}); authorize again`;
@@ -181,8 +193,9 @@ export class TokenManager {
       auth.authorizeHost = authorize.host;
       auth.authorizePath = authorize.path;
     }
-    // Ford takes the secret in the form body.
-    return { client: { id: this.options.clientId, secret: this.options.clientSecret }, auth, options: { authorizationMethod: 'body' } };
+    // Ford takes the secret in the form body. Wreck has no timeout of its own, and a token request
+    // that never answers would hold every manager of the file waiting for its turn.
+    return { client: { id: this.options.clientId, secret: this.options.clientSecret }, auth, options: { authorizationMethod: 'body' }, http: { timeout: TOKEN_REQUEST_TIMEOUT_MS } };
   }
 
   /** The URL to send the owner's browser to; keep `state` and `codeVerifier` for the callback. */
@@ -216,9 +229,8 @@ export class TokenManager {
   }
 
   /** Client credentials (fleet accounts): no browser, no refresh token. */
-  async authorizeClientCredentials(): Promise<StoredTokens> {
+  async authorizeClientCredentials(generation = this.generation): Promise<StoredTokens> {
     const client = new ClientCredentials(this.config(false));
-    const generation = this.generation;
     let token: AccessToken;
     try {
       this.refreshCount++;
@@ -262,7 +274,8 @@ export class TokenManager {
 
   refresh(): Promise<StoredTokens> {
     if (!this.refreshing) {
-      this.refreshing = this.refreshInTurn().finally(() => {
+      // Taken now: a manager retired while it waits for its turn must not refresh after.
+      this.refreshing = this.refreshInTurn(this.generation).finally(() => {
         this.refreshing = undefined;
       });
     }
@@ -270,14 +283,15 @@ export class TokenManager {
   }
 
   /** Waits for any other manager of the same file, then refreshes only if what it stored is not good enough. */
-  private async refreshInTurn(): Promise<StoredTokens> {
+  private async refreshInTurn(generation: number): Promise<StoredTokens> {
     const file = this.options.store.file;
     for (let other = refreshesByFile.get(file); other; other = refreshesByFile.get(file)) {
       await other.catch(() => undefined);
     }
+    if (generation !== this.generation) throw new ReauthorizationNeededError('disconnected or replaced while waiting to refresh');
     const adopted = this.adoptNewerStoredTokens();
     if (adopted && !this.refreshDue(adopted)) return adopted;
-    const mine = this.doRefresh();
+    const mine = this.doRefresh(generation);
     refreshesByFile.set(file, mine);
     try {
       return await mine;
@@ -286,30 +300,44 @@ export class TokenManager {
     }
   }
 
-  /** Takes the file's tokens when another manager rotated them since this one last looked. */
+  /**
+   * Takes the file's tokens when another manager wrote them since this one
+   * last looked (a rotation: the refresh token held here is spent). A file
+   * gone since means Disconnect: the tokens are dropped, not refreshed.
+   */
   private adoptNewerStoredTokens(): StoredTokens | undefined {
-    const current = this.tokens;
     // Unsaved tokens are newer than the file by definition.
-    if (!current || this.unsaved) return undefined;
-    let stored: StoredTokens | undefined;
+    if (!this.tokens || this.unsaved) return undefined;
+    const stored = this.readFile();
+    if (stored === undefined || identity(stored.tokens) === this.fileIdentity) return undefined;
+    if (!stored.tokens) this.forget('the tokens were removed (disconnected)');
+    this.tokens = stored.tokens;
+    this.fileIdentity = identity(stored.tokens);
+    return stored.tokens;
+  }
+
+  /** The token file now; undefined when it cannot be read (then nothing is concluded from it). */
+  private readFile(): { tokens: StoredTokens | undefined } | undefined {
     try {
-      stored = this.options.store.load();
+      return { tokens: this.options.store.load() };
     } catch {
       return undefined;
     }
-    if (!stored || stored.accessToken === current.accessToken || stored.expiresAt < current.expiresAt) return undefined;
-    this.tokens = stored;
-    return stored;
   }
 
-  private async doRefresh(): Promise<StoredTokens> {
+  private forget(reason: string): never {
+    this.tokens = undefined;
+    this.fileIdentity = null;
+    throw new ReauthorizationNeededError(reason);
+  }
+
+  private async doRefresh(generation: number): Promise<StoredTokens> {
     const current = this.tokens;
     if (!current) throw new ReauthorizationNeededError('not authorized yet');
-    if (this.options.grant === 'client_credentials') return this.authorizeClientCredentials();
+    if (this.options.grant === 'client_credentials') return this.authorizeClientCredentials(generation);
     if (!current.refreshToken) return this.needReauthorization('the provider gave no refresh token');
     const client = new AuthorizationCode(this.config());
     const token = client.createToken({ access_token: current.accessToken, refresh_token: current.refreshToken, token_type: current.tokenType });
-    const generation = this.generation;
     this.refreshCount++;
     let fresh: AccessToken;
     try {
@@ -351,6 +379,17 @@ export class TokenManager {
       grantedScopes: scope.length > 0 ? scope : previous?.grantedScopes,
       authorizedAt: fresh || !previous ? this.now() : previous.authorizedAt,
     };
+    // A refresh must not overwrite a file someone else wrote meanwhile: a new authorization (take
+    // that), or Disconnect (stop). Unsaved, the file is behind this manager anyway.
+    if (!fresh && !this.unsaved) {
+      const stored = this.readFile();
+      if (stored !== undefined && identity(stored.tokens) !== this.fileIdentity) {
+        if (!stored.tokens) this.forget('disconnected while the token request was running');
+        this.tokens = stored.tokens;
+        this.fileIdentity = identity(stored.tokens);
+        return stored.tokens;
+      }
+    }
     // Memory first: the provider has already rotated, so the old refresh token is dead either way.
     this.tokens = tokens;
     this.reauthReason = undefined;
@@ -364,6 +403,7 @@ export class TokenManager {
     try {
       this.options.store.save(this.tokens);
       this.unsaved = false;
+      this.fileIdentity = identity(this.tokens);
     } catch (err) {
       this.unsaved = true;
       this.options.onPersistError?.(err as Error);
@@ -396,6 +436,7 @@ export class TokenManager {
     this.reauthReason = undefined;
     this.unsaved = false;
     this.options.store.clear();
+    this.fileIdentity = null;
     if (!current) return { revoked: false };
     try {
       // The refresh token first: revoking it ends the whole grant.
