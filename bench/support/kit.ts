@@ -53,8 +53,7 @@ export const FLEET_OWNER = 'owner-fleet';
 /**
  * A real FordAccount of a fleet app (client credentials): no consent page,
  * every vehicle of the fleet owner. The way a fleet of hundreds is connected
- * (a consent form with a checkbox per vehicle stops at the simulator's form
- * limit of 1000 fields).
+ * (no owner ticks a thousand checkboxes on a consent page).
  */
 export async function fleetAccount(simUrl: string, scopes: Scope[], env: Partial<AccountEnvironment> = {}): Promise<FordAccount> {
   const id = `bench-fleet-${Math.random().toString(16).slice(2, 10)}`;
