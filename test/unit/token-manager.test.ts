@@ -192,6 +192,27 @@ describe('lib/oauth/token-manager (against the simulator)', () => {
       expect(sim.world.alerts.all().filter((a) => a.kind === 'refresh-token-reuse')).to.deep.equal([]);
     });
 
+    it('rotated tokens that could not be saved reach a manager built for the file meanwhile (a redeploy): no replay of the spent refresh token', async () => {
+      const { manager: old, store } = await authorizedManager({ onPersistError: () => undefined });
+      // The token file's place is taken by a non-empty directory: rename fails, and reading fails too.
+      fs.rmSync(store.file);
+      fs.mkdirSync(path.join(store.file, 'blocker'), { recursive: true });
+      const rotated = await old.refresh();
+      const redeployed = managerOf(store, { onPersistError: () => undefined });
+      expect(redeployed.state, 'authorized from the unsaved tokens, not "authorize again"').to.equal('authorized');
+      expect(redeployed.currentTokens()?.refreshToken).to.equal(rotated.refreshToken);
+      fs.rmSync(store.file, { recursive: true });
+      const next = await redeployed.refresh();
+      expect(store.load()?.refreshToken, 'saved once the file can be written').to.equal(next.refreshToken);
+      // The old manager, still holding the rotated-away tokens, takes the saved ones and never writes its own back.
+      sim.world.counts.reset();
+      expect(await old.getAccessToken()).to.equal(next.accessToken);
+      expect(old.currentTokens()?.refreshToken).to.equal(next.refreshToken);
+      expect(store.load()?.refreshToken, 'the file keeps the newest').to.equal(next.refreshToken);
+      expect(sim.world.counts.get('oauth.token.refresh_token')).to.equal(0);
+      expect(sim.world.alerts.all().filter((a) => a.kind === 'refresh-token-reuse')).to.deep.equal([]);
+    });
+
     it('a token endpoint that never answers is a clear timeout after 15 s, and frees the turn for the next manager', async () => {
       const silent = createServer(() => undefined);
       await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));

@@ -130,6 +130,13 @@ const MARGIN_SHARE_OF_LIFETIME = 0.1;
  */
 const refreshesByFile = new Map<string, Promise<unknown>>();
 
+/**
+ * Rotated tokens that could not be saved, by token file: newer than the
+ * file, so a manager built for that file meanwhile (a redeploy) starts from
+ * them, not from the spent refresh token on disk.
+ */
+const unsavedByFile = new Map<string, StoredTokens>();
+
 /** Which tokens a file holds, to tell whether someone else wrote it: the refresh token, else the access token. */
 function identity(tokens: StoredTokens | undefined): string | null {
   return tokens ? (tokens.refreshToken ?? tokens.accessToken) : null;
@@ -160,6 +167,12 @@ export class TokenManager {
     } catch (err) {
       // A corrupt file, or one sealed under another credentialSecret: authorizing again replaces it.
       this.reauthReason = `the stored tokens could not be read (${(err as Error).message}); authorize again`;
+    }
+    const unsaved = unsavedByFile.get(options.store.file);
+    if (unsaved) {
+      this.tokens = unsaved;
+      this.unsaved = true;
+      this.reauthReason = undefined;
     }
   }
 
@@ -250,7 +263,11 @@ export class TokenManager {
   async getAccessToken(): Promise<string> {
     if (this.reauthReason) throw new ReauthorizationNeededError(this.reauthReason);
     if (!this.tokens) throw new ReauthorizationNeededError('not authorized yet');
-    if (this.unsaved) this.persist();
+    if (this.unsaved) {
+      // Another manager may have saved newer tokens meanwhile: never write older ones over them.
+      this.adoptNewerStoredTokens();
+      if (this.unsaved) this.persist();
+    }
     if (!this.refreshDue(this.tokens)) return this.tokens.accessToken;
     return (await this.refresh()).accessToken;
   }
@@ -306,13 +323,28 @@ export class TokenManager {
    * gone since means Disconnect: the tokens are dropped, not refreshed.
    */
   private adoptNewerStoredTokens(): StoredTokens | undefined {
-    // Unsaved tokens are newer than the file by definition.
-    if (!this.tokens || this.unsaved) return undefined;
+    if (!this.tokens) return undefined;
+    // Rotated tokens no one could save are newer than the file.
+    const pending = unsavedByFile.get(this.options.store.file);
+    if (pending) {
+      if (identity(pending) === identity(this.tokens)) return undefined;
+      this.tokens = pending;
+      this.unsaved = true;
+      return pending;
+    }
     const stored = this.readFile();
-    if (stored === undefined || identity(stored.tokens) === this.fileIdentity) return undefined;
-    if (!stored.tokens) this.forget('the tokens were removed (disconnected)');
+    if (stored === undefined) return undefined;
+    if (this.unsaved) {
+      // Unsaved here, but another manager has saved since: the file is the newest, if it holds any.
+      if (!stored.tokens || identity(stored.tokens) === identity(this.tokens)) return undefined;
+    } else if (identity(stored.tokens) === this.fileIdentity) {
+      return undefined;
+    } else if (!stored.tokens) {
+      this.forget('the tokens were removed (disconnected)');
+    }
     this.tokens = stored.tokens;
     this.fileIdentity = identity(stored.tokens);
+    this.unsaved = false;
     return stored.tokens;
   }
 
@@ -404,8 +436,10 @@ export class TokenManager {
       this.options.store.save(this.tokens);
       this.unsaved = false;
       this.fileIdentity = identity(this.tokens);
+      unsavedByFile.delete(this.options.store.file);
     } catch (err) {
       this.unsaved = true;
+      unsavedByFile.set(this.options.store.file, this.tokens);
       this.options.onPersistError?.(err as Error);
     }
   }
@@ -435,6 +469,7 @@ export class TokenManager {
     this.tokens = undefined;
     this.reauthReason = undefined;
     this.unsaved = false;
+    unsavedByFile.delete(this.options.store.file);
     this.options.store.clear();
     this.fileIdentity = null;
     if (!current) return { revoked: false };
