@@ -165,7 +165,8 @@ describe('ford-account and the vehicle nodes on FordConnect Query (against the s
     // The failed poll backed off: the next one comes within a few minutes.
     for (let i = 0; i < 40 && !/^rate limited/.test(f.lastStatus('s1')?.text ?? ''); i++) {
       await f.clock.tickAsync(30 * SEC);
-      await realPause(10);
+      // Time for a poll this tick started to come back, even on a busy machine, before time moves on.
+      await realPause(50);
     }
     await until(() => /^rate limited/.test(f.lastStatus('s1')?.text ?? ''), 'the rate-limited status');
     await realPause(20);
