@@ -67,8 +67,8 @@ export function registerAccountAdmin(RED: NodeAPI): void {
   /** Stores tokens for the account and tells a deployed node to pick them up. */
   const finish = async (config: AccountConfig, obtain: (manager: TokenManager) => Promise<unknown>) => {
     const account = deployed(config.id)?.account;
-    // A refresh the running node has in flight must not overwrite what this authorization stores.
-    account?.tokens.retire();
+    // A refresh the running node has in flight does not overwrite what this stores: the token
+    // manager saves a refresh only over the file it refreshed from.
     const manager = buildTokenManager(config, envFor(config));
     const previous = manager.currentTokens();
     try {

@@ -9,7 +9,7 @@ import sinon from 'sinon';
 import { OAuthError, TokenManager, ReauthorizationNeededError } from '../../src/lib/oauth/token-manager';
 import { TokenStore } from '../../src/lib/oauth/token-store';
 import { withSimulator } from '../helpers/sim';
-import { connect, DEMO_CLIENT, introspect } from '../helpers/oauth-flow';
+import { authorize, connect, DEMO_CLIENT, FLEET_CLIENT, introspect } from '../helpers/oauth-flow';
 
 describe('lib/oauth/token-manager (against the simulator)', () => {
   let sim: RunningSimulator;
@@ -55,13 +55,20 @@ describe('lib/oauth/token-manager (against the simulator)', () => {
     expect(store.load()).to.equal(undefined);
   });
 
-  it('drops the answer of a refresh started before it was retired', async () => {
+  it('a refresh running when its manager was retired answers no caller, but leaves the rotated tokens in the file for the next manager', async () => {
     const { manager, store } = await authorizedManager();
     const before = store.load();
     const refreshing = manager.refresh().catch((e: Error) => e);
     manager.retire();
     expect(await refreshing).to.be.instanceOf(ReauthorizationNeededError);
-    expect(store.load()).to.deep.equal(before);
+    const after = store.load();
+    // The provider rotated: the refresh token the file held is spent, so the file must not keep it.
+    expect(after?.refreshToken).to.be.a('string').and.not.equal(before?.refreshToken);
+    expect((await introspect(sim.url, after?.accessToken ?? '')).body.active).to.equal(true);
+    const next = managerOf(store);
+    sim.world.counts.reset();
+    await next.refresh();
+    expect(sim.world.alerts.all().filter((a) => a.kind === 'refresh-token-reuse'), 'the next manager replays nothing').to.deep.equal([]);
   });
 
   it('keeps rotated tokens in memory when the file cannot be written, and says so', async () => {
@@ -211,6 +218,50 @@ describe('lib/oauth/token-manager (against the simulator)', () => {
       expect(store.load()?.refreshToken, 'the file keeps the newest').to.equal(next.refreshToken);
       expect(sim.world.counts.get('oauth.token.refresh_token')).to.equal(0);
       expect(sim.world.alerts.all().filter((a) => a.kind === 'refresh-token-reuse')).to.deep.equal([]);
+    });
+
+    it('an unsaved manager whose file was then removed by Disconnect elsewhere drops its tokens instead of writing them back', async () => {
+      const { manager: old, store } = await authorizedManager({ onPersistError: () => undefined });
+      fs.rmSync(store.file);
+      fs.mkdirSync(path.join(store.file, 'blocker'), { recursive: true });
+      await old.refresh();
+      fs.rmSync(store.file, { recursive: true });
+      // A manager built meanwhile (a redeploy) starts from the unsaved tokens, saves them, then disconnects.
+      const live = managerOf(store);
+      await live.refresh();
+      await live.disconnect();
+      expect(await old.getAccessToken().catch((e: Error) => e)).to.be.instanceOf(ReauthorizationNeededError);
+      expect(old.state).to.equal('unauthorized');
+      expect(fs.existsSync(store.file), 'nothing written back').to.equal(false);
+    });
+
+    it('a new authorization that could not be saved yet wins over the old grant: the old manager takes it, and saving the old grant never clobbers it', async () => {
+      const { manager: old, store } = await authorizedManager();
+      fs.rmSync(store.file);
+      fs.mkdirSync(path.join(store.file, 'blocker'), { recursive: true });
+      // The editor's Authorize: a manager of its own completes the new authorization; its save fails.
+      const editor = managerOf(store, { onPersistError: () => undefined });
+      const { code, verifier } = await authorize(sim.url, { scopes: ['read:status', 'read:location'] });
+      const fresh = await editor.completeAuthorization(code as string, verifier);
+      fs.rmSync(store.file, { recursive: true });
+      sim.world.counts.reset();
+      const taken = await old.refresh();
+      expect(taken.refreshToken, 'the new authorization, not a refresh of the old grant').to.equal(fresh.refreshToken);
+      expect(sim.world.counts.get('oauth.token.refresh_token')).to.equal(0);
+      expect(managerOf(store).currentTokens()?.refreshToken, 'what the next manager starts from').to.equal(fresh.refreshToken);
+    });
+
+    it('a client-credentials refresh finishing after Disconnect does not bring the file back', async () => {
+      const store = new TokenStore(dir, 'fleet');
+      const fleet = (): TokenManager =>
+        managerOf(store, { clientId: FLEET_CLIENT.clientId, clientSecret: FLEET_CLIENT.clientSecret, grant: 'client_credentials' });
+      const old = fleet();
+      await old.authorizeClientCredentials();
+      const live = fleet();
+      const running = old.refresh().catch((e: Error) => e);
+      await live.disconnect();
+      expect(await running).to.be.instanceOf(ReauthorizationNeededError);
+      expect(fs.existsSync(store.file)).to.equal(false);
     });
 
     it('a token endpoint that never answers is a clear timeout after 15 s, and frees the turn for the next manager', async () => {

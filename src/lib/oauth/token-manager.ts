@@ -242,7 +242,7 @@ export class TokenManager {
   }
 
   /** Client credentials (fleet accounts): no browser, no refresh token. */
-  async authorizeClientCredentials(generation = this.generation): Promise<StoredTokens> {
+  async authorizeClientCredentials(generation = this.generation, asRefresh = false): Promise<StoredTokens> {
     const client = new ClientCredentials(this.config(false));
     let token: AccessToken;
     try {
@@ -253,7 +253,8 @@ export class TokenManager {
       this.options.onRefresh?.('failed', `client credentials: ${error.message}`);
       throw error;
     }
-    return this.accept(token.token, undefined, true, generation);
+    // As a refresh it must not bring back a file Disconnect removed meanwhile.
+    return asRefresh ? this.accept(token.token, this.tokens, false, generation) : this.accept(token.token, undefined, true, generation);
   }
 
   /**
@@ -318,34 +319,42 @@ export class TokenManager {
   }
 
   /**
-   * Takes the file's tokens when another manager wrote them since this one
-   * last looked (a rotation: the refresh token held here is spent). A file
-   * gone since means Disconnect: the tokens are dropped, not refreshed.
+   * Takes what another manager of this file wrote since this one last looked
+   * (a rotation: the refresh token held here is spent). A file gone since
+   * means Disconnect: the tokens are dropped, not refreshed.
    */
   private adoptNewerStoredTokens(): StoredTokens | undefined {
     if (!this.tokens) return undefined;
-    // Rotated tokens no one could save are newer than the file.
+    const newer = this.writtenByOthers();
+    if (newer === undefined) return undefined;
+    if (newer === null) this.forget('the tokens were removed (disconnected)');
+    return this.take(newer.tokens, newer.unsaved);
+  }
+
+  /**
+   * What someone else wrote for this file since this manager last looked:
+   * undefined when nothing (or nothing can be told), null when the file was
+   * removed (Disconnect). Rotated tokens another manager could not save are
+   * newer than the file; with none pending, the file is the last word.
+   */
+  private writtenByOthers(): { tokens: StoredTokens; unsaved: boolean } | null | undefined {
+    const mine = identity(this.tokens);
     const pending = unsavedByFile.get(this.options.store.file);
-    if (pending) {
-      if (identity(pending) === identity(this.tokens)) return undefined;
-      this.tokens = pending;
-      this.unsaved = true;
-      return pending;
-    }
+    if (pending) return identity(pending) === mine ? undefined : { tokens: pending, unsaved: true };
     const stored = this.readFile();
     if (stored === undefined) return undefined;
-    if (this.unsaved) {
-      // Unsaved here, but another manager has saved since: the file is the newest, if it holds any.
-      if (!stored.tokens || identity(stored.tokens) === identity(this.tokens)) return undefined;
-    } else if (identity(stored.tokens) === this.fileIdentity) {
-      return undefined;
-    } else if (!stored.tokens) {
-      this.forget('the tokens were removed (disconnected)');
-    }
-    this.tokens = stored.tokens;
-    this.fileIdentity = identity(stored.tokens);
-    this.unsaved = false;
-    return stored.tokens;
+    // Unsaved here with nothing pending: another manager saved since (or Disconnect cleared the file).
+    const lastSeen = this.unsaved ? mine : this.fileIdentity;
+    if (identity(stored.tokens) === lastSeen) return undefined;
+    return stored.tokens ? { tokens: stored.tokens, unsaved: false } : null;
+  }
+
+  private take(tokens: StoredTokens, unsaved: boolean): StoredTokens {
+    this.tokens = tokens;
+    this.unsaved = unsaved;
+    if (!unsaved) this.fileIdentity = identity(tokens);
+    this.reauthReason = undefined;
+    return tokens;
   }
 
   /** The token file now; undefined when it cannot be read (then nothing is concluded from it). */
@@ -366,7 +375,7 @@ export class TokenManager {
   private async doRefresh(generation: number): Promise<StoredTokens> {
     const current = this.tokens;
     if (!current) throw new ReauthorizationNeededError('not authorized yet');
-    if (this.options.grant === 'client_credentials') return this.authorizeClientCredentials(generation);
+    if (this.options.grant === 'client_credentials') return this.authorizeClientCredentials(generation, true);
     if (!current.refreshToken) return this.needReauthorization('the provider gave no refresh token');
     const client = new AuthorizationCode(this.config());
     const token = client.createToken({ access_token: current.accessToken, refresh_token: current.refreshToken, token_type: current.tokenType });
@@ -390,12 +399,13 @@ export class TokenManager {
 
   private needReauthorization(reason: string): never {
     this.reauthReason = reason;
+    // Dead tokens must not reach the next manager of this file as "unsaved and newer".
+    const pending = unsavedByFile.get(this.options.store.file);
+    if (pending && identity(pending) === identity(this.tokens)) unsavedByFile.delete(this.options.store.file);
     throw new ReauthorizationNeededError(reason);
   }
 
   private accept(raw: Record<string, unknown>, previous: StoredTokens | undefined, fresh: boolean, generation: number): StoredTokens {
-    // Disconnected or replaced while the request ran: its tokens must not come back.
-    if (generation !== this.generation) throw new ReauthorizationNeededError('disconnected while the token request was running');
     // Ford answers with only an id_token when asked for `openid offline_access` alone: that is the bearer.
     const accessToken = typeof raw.access_token === 'string' ? raw.access_token : typeof raw.id_token === 'string' ? raw.id_token : undefined;
     if (!accessToken) throw new OAuthError('invalid_response', 'the token endpoint answered without a token');
@@ -411,22 +421,41 @@ export class TokenManager {
       grantedScopes: scope.length > 0 ? scope : previous?.grantedScopes,
       authorizedAt: fresh || !previous ? this.now() : previous.authorizedAt,
     };
-    // A refresh must not overwrite a file someone else wrote meanwhile: a new authorization (take
-    // that), or Disconnect (stop). Unsaved, the file is behind this manager anyway.
-    if (!fresh && !this.unsaved) {
-      const stored = this.readFile();
-      if (stored !== undefined && identity(stored.tokens) !== this.fileIdentity) {
-        if (!stored.tokens) this.forget('disconnected while the token request was running');
-        this.tokens = stored.tokens;
-        this.fileIdentity = identity(stored.tokens);
-        return stored.tokens;
-      }
+    if (fresh) {
+      // Disconnected or replaced while the request ran: its tokens must not come back.
+      if (generation !== this.generation) throw new ReauthorizationNeededError('disconnected while the token request was running');
+      return this.keep(tokens);
     }
+    // A refresh must not overwrite what someone else wrote meanwhile: a new authorization or a
+    // rotation (take that), or Disconnect (stop).
+    const newer = this.writtenByOthers();
+    if (newer === null) this.forget('disconnected while the token request was running');
+    if (newer !== undefined) return this.take(newer.tokens, newer.unsaved);
+    if (generation !== this.generation) {
+      // Retired meanwhile, and nobody has written since: the provider has rotated, so the file must
+      // get the new tokens, or the next manager replays the spent refresh token.
+      if (this.tokens) this.saveQuietly(tokens);
+      throw new ReauthorizationNeededError('replaced while the token request was running');
+    }
+    return this.keep(tokens);
+  }
+
+  private keep(tokens: StoredTokens): StoredTokens {
     // Memory first: the provider has already rotated, so the old refresh token is dead either way.
     this.tokens = tokens;
     this.reauthReason = undefined;
     this.persist();
     return tokens;
+  }
+
+  /** For a retired manager: into the file (or the pending map) for whoever reads it next; this one keeps nothing. */
+  private saveQuietly(tokens: StoredTokens): void {
+    try {
+      this.options.store.save(tokens);
+      unsavedByFile.delete(this.options.store.file);
+    } catch {
+      unsavedByFile.set(this.options.store.file, tokens);
+    }
   }
 
   /** Saves now; a failure is reported and retried on the next call, never lost silently. */
