@@ -66,19 +66,25 @@ export function registerAccountAdmin(RED: NodeAPI): void {
 
   /** Stores tokens for the account and tells a deployed node to pick them up. */
   const finish = async (config: AccountConfig, obtain: (manager: TokenManager) => Promise<unknown>) => {
-    const account = deployed(config.id)?.account;
     // A refresh the running node has in flight does not overwrite what this stores: the token
     // manager saves a refresh only over the file it refreshed from.
     const manager = buildTokenManager(config, envFor(config));
     const previous = manager.currentTokens();
+    let replaced: ReturnType<TokenManager['currentTokens']>;
     try {
       await obtain(manager);
     } finally {
+      // Looked up now: a redeploy during the exchange built another node.
+      const account = deployed(config.id)?.account;
+      // The running manager may have rotated the old grant meanwhile: that is what is live now.
+      replaced = account?.tokens.currentTokens();
       account?.reloadTokens();
     }
     // The old authorization is replaced: end it at the provider too, so no forgotten grant stays live.
-    if (previous && previous.refreshToken !== manager.currentTokens()?.refreshToken) {
-      await manager.revokeAtProvider(previous).catch((err: Error) => RED.log.warn(`ford-account: the previous authorization could not be revoked (${err.message})`));
+    const current = manager.currentTokens()?.refreshToken;
+    const old = [previous, replaced].filter((t, i, all): t is NonNullable<typeof t> => !!t && t.refreshToken !== current && all.findIndex((o) => o?.refreshToken === t.refreshToken) === i);
+    for (const tokens of old) {
+      await manager.revokeAtProvider(tokens).catch((err: Error) => RED.log.warn(`ford-account: the previous authorization could not be revoked (${err.message})`));
     }
     return manager;
   };

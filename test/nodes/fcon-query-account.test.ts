@@ -5,7 +5,8 @@ import type { VehicleLocation, VehicleStatus } from '../../src/lib/api/status';
 import { commandRunner } from '../../src/lib/commands';
 import { TokenStore } from '../../src/lib/oauth/token-store';
 import { consentAt } from '../helpers/consent';
-import { accountNode, CREDENTIALS, realPause, until, vehicleNode, VehicleFlow, type FlowNode } from '../helpers/vehicle-flow';
+import { FaultFlow } from '../helpers/fault-flow';
+import { accountNode, CREDENTIALS, realPause, until, vehicleNode, type FlowNode } from '../helpers/vehicle-flow';
 
 helper.init(require.resolve('node-red'));
 
@@ -18,7 +19,9 @@ const SEC = 1000;
  * `<client id> offline_access openid`, one vehicle per authorization).
  */
 describe('ford-account and the vehicle nodes on FordConnect Query (against the simulator, fake timers)', function () {
-  const f = new VehicleFlow();
+  // FaultFlow for advanceUntil(): time moves from timer to timer, letting each poll's answer in before the
+  // next step; a single 30 s tick could pass axios's 15 s timeout (a setTimeout) of a poll started inside it.
+  const f = new FaultFlow();
   let sky: { id: string; nickName: string };
   let queryId: string;
 
@@ -163,11 +166,7 @@ describe('ford-account and the vehicle nodes on FordConnect Query (against the s
     f.sim.world.faults.rateLimitNoRetryAfterRate = 1;
     f.sim.world.counts.reset();
     // The failed poll backed off: the next one comes within a few minutes.
-    for (let i = 0; i < 40 && !/^rate limited/.test(f.lastStatus('s1')?.text ?? ''); i++) {
-      await f.clock.tickAsync(30 * SEC);
-      // Time for a poll this tick started to come back, even on a busy machine, before time moves on.
-      await realPause(50);
-    }
+    await f.advanceUntil(() => /^rate limited/.test(f.lastStatus('s1')?.text ?? ''), SEC, 20 * 60 * SEC);
     await until(() => /^rate limited/.test(f.lastStatus('s1')?.text ?? ''), 'the rate-limited status');
     await realPause(20);
     expect(f.of('s1').audit.at(-1)).to.include({ outcome: 'rate-limited', httpStatus: 429 });

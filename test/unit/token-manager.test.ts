@@ -55,12 +55,14 @@ describe('lib/oauth/token-manager (against the simulator)', () => {
     expect(store.load()).to.equal(undefined);
   });
 
-  it('a refresh running when its manager was retired answers no caller, but leaves the rotated tokens in the file for the next manager', async () => {
+  it('a refresh running when its manager was retired still answers its callers, and leaves the rotated tokens in the file for the next manager', async () => {
     const { manager, store } = await authorizedManager();
     const before = store.load();
-    const refreshing = manager.refresh().catch((e: Error) => e);
+    const refreshing = manager.refresh();
     manager.retire();
-    expect(await refreshing).to.be.instanceOf(ReauthorizationNeededError);
+    // Work under way (a command being followed) keeps a valid token: retiring is not a re-authorization.
+    expect((await refreshing).refreshToken).to.not.equal(before?.refreshToken);
+    expect(manager.state).to.equal('authorized');
     const after = store.load();
     // The provider rotated: the refresh token the file held is spent, so the file must not keep it.
     expect(after?.refreshToken).to.be.a('string').and.not.equal(before?.refreshToken);
@@ -147,20 +149,30 @@ describe('lib/oauth/token-manager (against the simulator)', () => {
   });
 
   describe('a token file someone else changed', () => {
-    it('a manager retired while it waits for its turn does not refresh after', async () => {
+    it('a manager retired while it waits for its turn takes what the other stored, without a token request of its own', async () => {
       const { manager: old, store } = await authorizedManager();
       const live = managerOf(store);
       sim.world.counts.reset();
+      const first = old.refresh();
+      const waiting = live.refresh();
+      // The owner authorizes again while the live manager waits: the account retires it.
+      live.retire();
+      expect((await waiting).refreshToken).to.equal((await first).refreshToken);
+      expect(sim.world.counts.get('oauth.token.refresh_token'), 'only the old manager asked').to.equal(1);
+    });
+
+    it('a manager disconnected while it waits for its turn does not refresh after', async () => {
+      const { manager: old, store } = await authorizedManager();
+      const live = managerOf(store);
       const first = old.refresh();
       const waiting = live.refresh().then(
         () => 'refreshed',
         (e: Error) => e.name,
       );
-      // The owner authorizes again while the live manager waits: the account retires it.
-      live.retire();
-      await first;
+      void live.disconnect();
+      await first.catch(() => undefined);
       expect(await waiting).to.equal('ReauthorizationNeededError');
-      expect(sim.world.counts.get('oauth.token.refresh_token'), 'only the old manager asked').to.equal(1);
+      expect(fs.existsSync(store.file), 'the file stays removed').to.equal(false);
     });
 
     it('a refresh does not overwrite a new authorization stored while it ran: it takes that one', async () => {

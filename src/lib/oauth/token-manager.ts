@@ -292,7 +292,7 @@ export class TokenManager {
 
   refresh(): Promise<StoredTokens> {
     if (!this.refreshing) {
-      // Taken now: a manager retired while it waits for its turn must not refresh after.
+      // Taken now: a manager disconnected while it waits for its turn must not refresh after.
       this.refreshing = this.refreshInTurn(this.generation).finally(() => {
         this.refreshing = undefined;
       });
@@ -306,7 +306,7 @@ export class TokenManager {
     for (let other = refreshesByFile.get(file); other; other = refreshesByFile.get(file)) {
       await other.catch(() => undefined);
     }
-    if (generation !== this.generation) throw new ReauthorizationNeededError('disconnected or replaced while waiting to refresh');
+    if (generation !== this.generation && !this.tokens) throw new ReauthorizationNeededError('disconnected while waiting to refresh');
     const adopted = this.adoptNewerStoredTokens();
     if (adopted && !this.refreshDue(adopted)) return adopted;
     const mine = this.doRefresh(generation);
@@ -386,7 +386,7 @@ export class TokenManager {
     } catch (err) {
       const error = toOAuthError(err);
       this.options.onRefresh?.('failed', `${error.code}: ${error.message}`);
-      if (generation !== this.generation) throw new ReauthorizationNeededError('disconnected');
+      if (generation !== this.generation && !this.tokens) throw new ReauthorizationNeededError('disconnected');
       if (error.code === 'invalid_grant' || error.code === 'unauthorized_client' || error.code === 'invalid_client') {
         return this.needReauthorization(`${error.code}: ${error.message}`);
       }
@@ -431,12 +431,10 @@ export class TokenManager {
     const newer = this.writtenByOthers();
     if (newer === null) this.forget('disconnected while the token request was running');
     if (newer !== undefined) return this.take(newer.tokens, newer.unsaved);
-    if (generation !== this.generation) {
-      // Retired meanwhile, and nobody has written since: the provider has rotated, so the file must
-      // get the new tokens, or the next manager replays the spent refresh token.
-      if (this.tokens) this.saveQuietly(tokens);
-      throw new ReauthorizationNeededError('replaced while the token request was running');
-    }
+    // Disconnected meanwhile (this manager forgot its tokens): they must not come back.
+    if (generation !== this.generation && !this.tokens) throw new ReauthorizationNeededError('disconnected while the token request was running');
+    // Retired or not, nobody has written since: the provider has rotated, so the file must get the new
+    // tokens (or the next manager replays the spent refresh token), and the callers waiting get them.
     return this.keep(tokens);
   }
 
@@ -446,16 +444,6 @@ export class TokenManager {
     this.reauthReason = undefined;
     this.persist();
     return tokens;
-  }
-
-  /** For a retired manager: into the file (or the pending map) for whoever reads it next; this one keeps nothing. */
-  private saveQuietly(tokens: StoredTokens): void {
-    try {
-      this.options.store.save(tokens);
-      unsavedByFile.delete(this.options.store.file);
-    } catch {
-      unsavedByFile.set(this.options.store.file, tokens);
-    }
   }
 
   /** Saves now; a failure is reported and retried on the next call, never lost silently. */
@@ -473,7 +461,12 @@ export class TokenManager {
     }
   }
 
-  /** Stops this manager from storing anything more (the account got a new one). */
+  /**
+   * The account has a new manager: tokens this one had not started to get
+   * (an authorization, client credentials) are dropped. Refreshes still
+   * finish, saved only over the file they refreshed from, so work under way
+   * keeps a valid token.
+   */
   retire(): void {
     this.generation++;
   }
