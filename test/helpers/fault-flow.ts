@@ -274,14 +274,16 @@ export function measured(label: string, value: unknown): void {
 }
 
 /**
- * The hooks most reliability suites share, registered in the calling
+ * The hooks the reliability suites share, registered in the calling
  * describe(): the process watched for unhandled rejections and uncaught
  * exceptions; before each test a clean command runner, a FaultFlow started
  * (default simulator options) and `truck` set to the owner's first vehicle;
  * after each, the flow stopped, and nothing unhandled and no timer of the
  * kit left behind. `truck` is one object, refilled before each test.
+ * `startEach: false`: the tests start the flow themselves (other simulator
+ * options) and fill `truck` themselves.
  */
-export function faultSuite(): { f: FaultFlow; problems: ProcessProblems; truck: { id: string; nickName: string; engineType: string } } {
+export function faultSuite({ startEach = true } = {}): { f: FaultFlow; problems: ProcessProblems; truck: { id: string; nickName: string; engineType: string } } {
   const f = new FaultFlow();
   const problems = new ProcessProblems();
   const truck = { id: '', nickName: '', engineType: '' };
@@ -290,6 +292,7 @@ export function faultSuite(): { f: FaultFlow; problems: ProcessProblems; truck: 
   after(() => problems.uninstall());
   beforeEach(async () => {
     commandRunner.reset();
+    if (!startEach) return;
     await f.start();
     Object.assign(truck, f.ownedVehicles()[0]);
   });

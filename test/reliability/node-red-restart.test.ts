@@ -3,9 +3,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import helper from 'node-red-node-test-helper';
 import type { AuditRecord } from '../../src/lib/audit';
-import { commandRunner } from '../../src/lib/commands';
 import type { StoredTokens } from '../../src/lib/oauth/token-store';
-import { FaultFlow, measured, ProcessProblems } from '../helpers/fault-flow';
+import { faultSuite, measured } from '../helpers/fault-flow';
 import { accountNode, until, vehicleNode } from '../helpers/vehicle-flow';
 
 helper.init(require.resolve('node-red'));
@@ -21,23 +20,12 @@ const SCOPES = ['read:status', 'command:lock', 'command:remote-start'];
  * record a node emitted is in the file exactly once; no command runs twice.
  */
 describe('reliability: Node-RED restarted and redeployed mid-run', function () {
-  const f = new FaultFlow();
-  const problems = new ProcessProblems();
-  let truck: { id: string; nickName: string };
+  const { f, truck } = faultSuite({ startEach: false });
   let auditFile: string;
-
-  before(() => problems.install());
-  after(() => problems.uninstall());
-  beforeEach(() => commandRunner.reset());
-  afterEach(async () => {
-    await f.stop();
-    expect(problems.seen, 'unhandled rejections / uncaught exceptions').to.deep.equal([]);
-    expect(f.leftoverTimers, 'timers the kit left behind').to.deep.equal([]);
-  });
 
   async function start(accessTokenSeconds: number): Promise<void> {
     await f.start({ accessTokenSeconds });
-    truck = f.ownedVehicles()[0];
+    Object.assign(truck, f.ownedVehicles()[0]);
     auditFile = path.join(f.userDir, 'audit', 'ford-audit.jsonl');
     await f.load([
       accountNode(f.sim.url, SCOPES, { auditFile }),

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import helper from 'node-red-node-test-helper';
 import type { AuditRecord } from '../../src/lib/audit';
-import { commandRunner } from '../../src/lib/commands';
-import { FaultFlow, measured, ProcessProblems } from '../helpers/fault-flow';
+import { faultSuite, measured } from '../helpers/fault-flow';
 import { accountNode, until, vehicleNode } from '../helpers/vehicle-flow';
 
 helper.init(require.resolve('node-red'));
@@ -22,24 +21,13 @@ const marginSeconds = (lifetime: number): number => Math.min(60, lifetime / 10);
  * refresh serves every call waiting for it, and nothing fails.
  */
 describe('reliability: short-lived access tokens over a long run', function () {
-  const f = new FaultFlow();
-  const problems = new ProcessProblems();
-  let truck: { id: string; nickName: string };
-
-  before(() => problems.install());
-  after(() => problems.uninstall());
-  beforeEach(() => commandRunner.reset());
-  afterEach(async () => {
-    await f.stop();
-    expect(problems.seen, 'unhandled rejections / uncaught exceptions').to.deep.equal([]);
-    expect(f.leftoverTimers, 'timers the kit left behind').to.deep.equal([]);
-  });
+  const { f, truck } = faultSuite({ startEach: false });
 
   let accountRecords: AuditRecord[] = [];
 
   async function flow(accessTokenSeconds: number): Promise<void> {
     await f.start({ accessTokenSeconds });
-    truck = f.ownedVehicles()[0];
+    Object.assign(truck, f.ownedVehicles()[0]);
     await f.load([
       accountNode(f.sim.url, SCOPES),
       ...vehicleNode('ford-status', 's1', { vehicleId: truck.id, interval: 30, output: 'always' }),

@@ -1,9 +1,8 @@
 import { expect } from 'chai';
 import helper from 'node-red-node-test-helper';
-import { commandRunner } from '../../src/lib/commands';
 import { vehicleHubs } from '../../src/lib/vehicle-hub';
 import { startSimulator } from '../../src/sim/server';
-import { FaultFlow, ProcessProblems } from '../helpers/fault-flow';
+import { faultSuite } from '../helpers/fault-flow';
 import { accountNode, until, vehicleNode } from '../helpers/vehicle-flow';
 
 helper.init(require.resolve('node-red'));
@@ -19,22 +18,7 @@ const READS = ['read:status', 'read:location'];
  * never send a command twice.
  */
 describe('reliability: the simulator stops and restarts mid-poll and mid-command', function () {
-  const f = new FaultFlow();
-  const problems = new ProcessProblems();
-  let truck: { id: string; nickName: string };
-
-  before(() => problems.install());
-  after(() => problems.uninstall());
-  beforeEach(async () => {
-    commandRunner.reset();
-    await f.start();
-    truck = f.ownedVehicles()[0];
-  });
-  afterEach(async function () {
-    await f.stop();
-    expect(problems.seen, 'unhandled rejections / uncaught exceptions').to.deep.equal([]);
-    expect(f.leftoverTimers, 'timers the kit left behind').to.deep.equal([]);
-  });
+  const { f, truck } = faultSuite();
 
   it('status and location polls under way when it stops fail clearly, back off while it is down, and resume by themselves', async () => {
     await f.load([
