@@ -1,4 +1,4 @@
-import { ApiError } from './api/errors';
+import { ApiError, NotSentError } from './api/errors';
 import { NO_COMMANDS_TEXT } from './api/fcon-query';
 import type { VehicleStatus } from './api/status';
 import { assertVehicleId, type CommandStateResult, type VehicleApi, type VehicleCommand } from './api/vehicle-api';
@@ -106,12 +106,9 @@ export class CommandRefusedError extends ApiError {}
  */
 export class CommandOutcomeUnknownError extends ApiError {}
 
-/** Connection errors that mean the request never left this machine. */
-const NEVER_SENT = /\((ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)\)$/;
-
 /** A request that never left (no connection), or no token to send it with: nothing reached the car. */
 function neverSent(err: ApiError): boolean {
-  if (err.kind === 'network') return NEVER_SENT.test(err.message);
+  if (err instanceof NotSentError) return true;
   return (err.kind === 'auth' || err.kind === 'reauth') && err.httpStatus === undefined;
 }
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { FordAccount } from '../../src/lib/account';
-import { ApiError } from '../../src/lib/api/errors';
+import { ApiError, NotSentError } from '../../src/lib/api/errors';
 import { FordConnectV1Api } from '../../src/lib/api/fordconnect-v1';
 import { HttpClient } from '../../src/lib/api/http-client';
 import { FORD_APPLICATION_ID } from '../../src/lib/api/presets';
@@ -137,6 +137,7 @@ describe('reliability: fault injection in the simulator and the lib (real timers
       const down = await api.getStatus(id).then(() => undefined, (e: unknown) => e as ApiError);
       expect(down?.kind).to.equal('network');
       expect(down?.message).to.match(/failed \(ECONNREFUSED\)$/);
+      expect(down, 'a refused connection: nothing was sent').to.be.instanceOf(NotSentError);
       await sim.stopListening();
       await sim.listenAgain();
       await sim.listenAgain();

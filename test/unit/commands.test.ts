@@ -1,7 +1,7 @@
 import type { ChargeSchedules } from '../../src/lib/api/schedules';
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { ApiError } from '../../src/lib/api/errors';
+import { ApiError, NotSentError } from '../../src/lib/api/errors';
 import { NO_COMMANDS_TEXT } from '../../src/lib/api/fcon-query';
 import type { ApiFlavour } from '../../src/lib/api/presets';
 import type { VehicleStatus } from '../../src/lib/api/status';
@@ -510,7 +510,7 @@ describe('lib/commands (fake API, fake timers)', () => {
 
     it('a lock sent once more and refused then (the server went away) is still "may have reached the vehicle": the first may have', async () => {
       let calls = 0;
-      api.sendAnswer = () => (++calls === 1 ? new ApiError('network', 'POST /v1/vehicles/x/lock failed (ECONNRESET)') : new ApiError('network', 'POST /v1/vehicles/x/lock failed (ECONNREFUSED)'));
+      api.sendAnswer = () => (++calls === 1 ? new ApiError('network', 'POST /v1/vehicles/x/lock failed (ECONNRESET)') : new NotSentError('network', 'POST /v1/vehicles/x/lock failed (ECONNREFUSED)'));
       const t = track(runner.run(request({ action: 'lock' })));
       await clock.tickAsync(SEC);
       expect(t.error).to.be.instanceOf(CommandOutcomeUnknownError);
@@ -555,7 +555,7 @@ describe('lib/commands (fake API, fake timers)', () => {
     });
 
     it('lifts the cooldown after a send that never left (connection refused, no token): nothing reached the car', async () => {
-      for (const error of [new ApiError('network', 'POST /v1/vehicles/x/startEngine failed (ECONNREFUSED)'), new ApiError('auth', 'could not get an access token: the token endpoint could not be reached')]) {
+      for (const error of [new NotSentError('network', 'POST /v1/vehicles/x/startEngine failed (ECONNREFUSED)'), new ApiError('auth', 'could not get an access token: the token endpoint could not be reached')]) {
         runner.reset();
         api.sent = [];
         api.sendAnswer = error;
@@ -568,7 +568,7 @@ describe('lib/commands (fake API, fake timers)', () => {
     });
 
     it('never re-sends a lock that was refused (4xx) or never left (connection refused): those are plain failures', async () => {
-      for (const error of [new ApiError('bad-request', 'POST /v1/vehicles/x/lock: no', 400), new ApiError('network', 'POST /v1/vehicles/x/lock failed (ECONNREFUSED)')]) {
+      for (const error of [new ApiError('bad-request', 'POST /v1/vehicles/x/lock: no', 400), new NotSentError('network', 'POST /v1/vehicles/x/lock failed (ECONNREFUSED)')]) {
         runner.reset();
         api.sent = [];
         api.sendAnswer = error;

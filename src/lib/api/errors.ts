@@ -31,6 +31,9 @@ export class ApiError extends Error {
   }
 }
 
+/** A request that never left this machine (no connection could be made): nothing reached the API. */
+export class NotSentError extends ApiError {}
+
 /** Parses Retry-After: delta seconds or an HTTP date. */
 export function parseRetryAfter(value: unknown, now: number = Date.now()): number | undefined {
   if (typeof value !== 'string' || value.trim() === '') return undefined;

@@ -1,6 +1,6 @@
 import axios, { type AxiosInstance, type AxiosResponse, type Method } from 'axios';
 import { ReauthorizationNeededError } from '../oauth/token-manager';
-import { ApiError, parseRetryAfter, parseWwwAuthenticate } from './errors';
+import { ApiError, NotSentError, parseRetryAfter, parseWwwAuthenticate } from './errors';
 
 /** Where the client gets its bearer token; the TokenManager is one. */
 export interface TokenSource {
@@ -85,6 +85,8 @@ export class HttpClient {
     } catch (err) {
       const e = err as { code?: string; message?: string };
       const what = e.code === 'ETIMEDOUT' || e.code === 'ECONNABORTED' ? 'timed out' : `failed (${e.code ?? e.message ?? 'network error'})`;
+      // No connection at all: the caller may know for sure that nothing was carried out.
+      if (e.code !== undefined && CONNECT_FAILURES.has(e.code)) throw new NotSentError('network', `${method} ${path} ${what}`);
       throw new ApiError('network', `${method} ${path} ${what}`);
     }
   }
@@ -129,6 +131,9 @@ export class HttpClient {
     return new ApiError('bad-request', `${where}: ${described ?? `HTTP ${status}`}`, status);
   }
 }
+
+/** Errors of the connect phase: the request was never written. */
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** A reset on a reused keep-alive socket (`ClientRequest.reusedSocket`, which axios errors carry as `request`). */
 function staleConnection(err: unknown): boolean {
