@@ -152,7 +152,7 @@ export class TokenManager {
   /** Counted for tests and the editor: how many times the provider was asked for a token. */
   refreshCount = 0;
 
-  /** Bumped by disconnect and retire: results of requests started before are dropped. */
+  /** Bumped by disconnect and retire: authorizations started before are dropped. */
   private generation = 0;
   private unsaved = false;
   /** What this manager last saw in the token file (see {@link identity}); null: no file. */
@@ -238,11 +238,17 @@ export class TokenManager {
     } catch (err) {
       throw toOAuthError(err);
     }
-    return this.accept(token.token, undefined, true, generation);
+    return this.acceptAuthorization(this.tokensFrom(token.token, undefined), generation);
   }
 
   /** Client credentials (fleet accounts): no browser, no refresh token. */
-  async authorizeClientCredentials(generation = this.generation, asRefresh = false): Promise<StoredTokens> {
+  authorizeClientCredentials(): Promise<StoredTokens> {
+    return this.clientCredentials(false);
+  }
+
+  /** As a refresh (`asRefresh`), it must not bring back a file Disconnect removed meanwhile. */
+  private async clientCredentials(asRefresh: boolean): Promise<StoredTokens> {
+    const generation = this.generation;
     const client = new ClientCredentials(this.config(false));
     let token: AccessToken;
     try {
@@ -253,8 +259,7 @@ export class TokenManager {
       this.options.onRefresh?.('failed', `client credentials: ${error.message}`);
       throw error;
     }
-    // As a refresh it must not bring back a file Disconnect removed meanwhile.
-    return asRefresh ? this.accept(token.token, this.tokens, false, generation) : this.accept(token.token, undefined, true, generation);
+    return asRefresh ? this.acceptRefresh(this.tokensFrom(token.token, this.tokens)) : this.acceptAuthorization(this.tokensFrom(token.token, undefined), generation);
   }
 
   /**
@@ -292,8 +297,7 @@ export class TokenManager {
 
   refresh(): Promise<StoredTokens> {
     if (!this.refreshing) {
-      // Taken now: a manager disconnected while it waits for its turn must not refresh after.
-      this.refreshing = this.refreshInTurn(this.generation).finally(() => {
+      this.refreshing = this.refreshInTurn().finally(() => {
         this.refreshing = undefined;
       });
     }
@@ -301,15 +305,15 @@ export class TokenManager {
   }
 
   /** Waits for any other manager of the same file, then refreshes only if what it stored is not good enough. */
-  private async refreshInTurn(generation: number): Promise<StoredTokens> {
+  private async refreshInTurn(): Promise<StoredTokens> {
     const file = this.options.store.file;
     for (let other = refreshesByFile.get(file); other; other = refreshesByFile.get(file)) {
       await other.catch(() => undefined);
     }
-    if (generation !== this.generation && !this.tokens) throw new ReauthorizationNeededError('disconnected while waiting to refresh');
+    if (!this.tokens) throw new ReauthorizationNeededError('disconnected while waiting to refresh');
     const adopted = this.adoptNewerStoredTokens();
     if (adopted && !this.refreshDue(adopted)) return adopted;
-    const mine = this.doRefresh(generation);
+    const mine = this.doRefresh();
     refreshesByFile.set(file, mine);
     try {
       return await mine;
@@ -372,10 +376,10 @@ export class TokenManager {
     throw new ReauthorizationNeededError(reason);
   }
 
-  private async doRefresh(generation: number): Promise<StoredTokens> {
+  private async doRefresh(): Promise<StoredTokens> {
     const current = this.tokens;
     if (!current) throw new ReauthorizationNeededError('not authorized yet');
-    if (this.options.grant === 'client_credentials') return this.authorizeClientCredentials(generation, true);
+    if (this.options.grant === 'client_credentials') return this.clientCredentials(true);
     if (!current.refreshToken) return this.needReauthorization('the provider gave no refresh token');
     const client = new AuthorizationCode(this.config());
     const token = client.createToken({ access_token: current.accessToken, refresh_token: current.refreshToken, token_type: current.tokenType });
@@ -386,13 +390,13 @@ export class TokenManager {
     } catch (err) {
       const error = toOAuthError(err);
       this.options.onRefresh?.('failed', `${error.code}: ${error.message}`);
-      if (generation !== this.generation && !this.tokens) throw new ReauthorizationNeededError('disconnected');
+      if (!this.tokens) throw new ReauthorizationNeededError('disconnected');
       if (error.code === 'invalid_grant' || error.code === 'unauthorized_client' || error.code === 'invalid_client') {
         return this.needReauthorization(`${error.code}: ${error.message}`);
       }
       throw error;
     }
-    const stored = this.accept(fresh.token, current, false, generation);
+    const stored = this.acceptRefresh(this.tokensFrom(fresh.token, current));
     this.options.onRefresh?.('ok', 'access token refreshed');
     return stored;
   }
@@ -405,13 +409,14 @@ export class TokenManager {
     throw new ReauthorizationNeededError(reason);
   }
 
-  private accept(raw: Record<string, unknown>, previous: StoredTokens | undefined, fresh: boolean, generation: number): StoredTokens {
+  /** A token answer as stored: `previous` is what a refresh started from (undefined: a new authorization). */
+  private tokensFrom(raw: Record<string, unknown>, previous: StoredTokens | undefined): StoredTokens {
     // Ford answers with only an id_token when asked for `openid offline_access` alone: that is the bearer.
     const accessToken = typeof raw.access_token === 'string' ? raw.access_token : typeof raw.id_token === 'string' ? raw.id_token : undefined;
     if (!accessToken) throw new OAuthError('invalid_response', 'the token endpoint answered without a token');
     const expiresIn = Number(raw.expires_in);
     const scope = parseScopeString(raw.scope);
-    const tokens: StoredTokens = {
+    return {
       accessToken,
       tokenType: typeof raw.token_type === 'string' ? raw.token_type : 'Bearer',
       issuedAt: this.now(),
@@ -419,22 +424,29 @@ export class TokenManager {
       // Keep the old refresh token when the provider does not rotate it.
       refreshToken: typeof raw.refresh_token === 'string' ? raw.refresh_token : previous?.refreshToken,
       grantedScopes: scope.length > 0 ? scope : previous?.grantedScopes,
-      authorizedAt: fresh || !previous ? this.now() : previous.authorizedAt,
+      authorizedAt: previous ? previous.authorizedAt : this.now(),
     };
-    if (fresh) {
-      // Disconnected or replaced while the request ran: its tokens must not come back.
-      if (generation !== this.generation) throw new ReauthorizationNeededError('disconnected while the token request was running');
-      return this.keep(tokens);
-    }
-    // A refresh must not overwrite what someone else wrote meanwhile: a new authorization or a
-    // rotation (take that), or Disconnect (stop).
+  }
+
+  /** A new authorization: dropped when this manager was disconnected or replaced while it ran. */
+  private acceptAuthorization(tokens: StoredTokens, generation: number): StoredTokens {
+    if (generation !== this.generation) throw new ReauthorizationNeededError('disconnected while the token request was running');
+    return this.keep(tokens);
+  }
+
+  /**
+   * A refresh must not overwrite what someone else wrote meanwhile: a new
+   * authorization or a rotation (take that), or Disconnect (stop). Retired
+   * or not, when nobody has written since, the provider has rotated: the
+   * file must get the new tokens (or the next manager replays the spent
+   * refresh token), and the callers waiting get them.
+   */
+  private acceptRefresh(tokens: StoredTokens): StoredTokens {
     const newer = this.writtenByOthers();
     if (newer === null) this.forget('disconnected while the token request was running');
     if (newer !== undefined) return this.take(newer.tokens, newer.unsaved);
-    // Disconnected meanwhile (this manager forgot its tokens): they must not come back.
-    if (generation !== this.generation && !this.tokens) throw new ReauthorizationNeededError('disconnected while the token request was running');
-    // Retired or not, nobody has written since: the provider has rotated, so the file must get the new
-    // tokens (or the next manager replays the spent refresh token), and the callers waiting get them.
+    // This manager's own Disconnect forgot its tokens: they must not come back.
+    if (!this.tokens) throw new ReauthorizationNeededError('disconnected while the token request was running');
     return this.keep(tokens);
   }
 
