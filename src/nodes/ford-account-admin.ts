@@ -6,7 +6,7 @@ import { escapeHtml } from '../lib/html-escape';
 import { ApiError } from '../lib/api/errors';
 import { OAuthError, ReauthorizationNeededError, type TokenManager } from '../lib/oauth/token-manager';
 import { PendingAuthorizations, parseRedirect } from '../lib/oauth/pending-authorizations';
-import { TokenStore } from '../lib/oauth/token-store';
+import { TokenStore, type StoredTokens } from '../lib/oauth/token-store';
 import { accountConfig, accountEnvironment, type FordAccountCredentials, type FordAccountDef, type FordAccountNode } from './account-node';
 
 /**
@@ -70,7 +70,7 @@ export function registerAccountAdmin(RED: NodeAPI): void {
     // manager saves a refresh only over the file it refreshed from.
     const manager = buildTokenManager(config, envFor(config));
     const previous = manager.currentTokens();
-    let replaced: ReturnType<TokenManager['currentTokens']>;
+    let replaced: StoredTokens | undefined;
     try {
       await obtain(manager);
     } finally {
@@ -82,8 +82,9 @@ export function registerAccountAdmin(RED: NodeAPI): void {
     }
     // The old authorization is replaced: end it at the provider too, so no forgotten grant stays live.
     const current = manager.currentTokens()?.refreshToken;
-    const old = [previous, replaced].filter((t, i, all): t is NonNullable<typeof t> => !!t && t.refreshToken !== current && all.findIndex((o) => o?.refreshToken === t.refreshToken) === i);
-    for (const tokens of old) {
+    const old = new Map<string | undefined, StoredTokens>();
+    for (const tokens of [previous, replaced]) if (tokens && tokens.refreshToken !== current) old.set(tokens.refreshToken, tokens);
+    for (const tokens of old.values()) {
       await manager.revokeAtProvider(tokens).catch((err: Error) => RED.log.warn(`ford-account: the previous authorization could not be revoked (${err.message})`));
     }
     return manager;
